@@ -1,0 +1,53 @@
+"""Who is acting: a member, an officer, an operator, or the system's tick.
+
+The actor travels in nameko's context data (header ``nameko.actor``) as ``kind:id``, so it
+follows a request from the gateway through every RPC call it causes.
+"""
+
+from dataclasses import dataclass
+
+from nameko.extensions import DependencyProvider
+
+from gonghui.errors import Forbidden
+
+ACTOR_KINDS = ("member", "officer", "admin", "auditor", "operator", "system", "service")
+CONTEXT_KEY = "actor"
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str
+    id: str
+
+    @classmethod
+    def parse(cls, value):
+        if not value or not isinstance(value, str) or ":" not in value:
+            raise Forbidden("no actor: every change must say who makes it",
+                            {"actor": ["expected 'kind:id' in the call's context"]})
+        kind, _, ident = value.partition(":")
+        if kind not in ACTOR_KINDS or not ident:
+            raise Forbidden("unknown actor", {"actor": [f"kind must be one of {ACTOR_KINDS}"]})
+        return cls(kind, ident)
+
+    def __str__(self):
+        return f"{self.kind}:{self.id}"
+
+    def as_dict(self):
+        return {"kind": self.kind, "id": self.id}
+
+
+SYSTEM_TICK = Actor("system", "tick")
+
+
+class CurrentActor(DependencyProvider):
+    """Injects a callable returning the request's Actor (raises Forbidden when absent)."""
+
+    def get_dependency(self, worker_ctx):
+        raw = worker_ctx.data.get(CONTEXT_KEY)
+
+        def current(default=None):
+            if raw is None and default is not None:
+                return default
+            return Actor.parse(raw)
+
+        return current

@@ -1,0 +1,228 @@
+"""Entrypoints of every service: validated transactional RPC, and reliable event handlers.
+
+``@rpc(args=Schema, result=Schema)``: arguments are loaded by marshmallow (bad input raises a
+typed ``ValidationError`` with field messages before anything is written), the worker's
+transaction is committed *before* the reply is sent, and the result is dumped to JSON
+primitives.
+
+``@event_handler(source, event)``: the envelope is validated (an invalid one goes straight to
+the dead-letter queue), the event id is recorded in the inbox table in the same transaction
+as the handler's effects so a repeat is ignored, and a failing handler is retried with
+exponential backoff through a per-queue retry queue, then dead-lettered with its error.
+"""
+
+import functools
+import logging
+import traceback
+from collections import namedtuple
+from datetime import UTC, datetime
+
+import marshmallow
+from kombu import Connection, Queue
+from nameko.events import EventHandler
+from nameko.messaging import Consumer
+from nameko.rpc import Rpc
+from nameko.standalone.events import get_event_exchange
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from gonghui.amqp import ConfirmingPublisher, PublishFailed
+from gonghui.db import finish_transactions
+from gonghui.errors import EXPECTED_ERRORS, ValidationError
+from gonghui.events import CATALOG, EnvelopeSchema
+from gonghui.tables import inbox
+
+log = logging.getLogger(__name__)
+
+RpcSpec = namedtuple("RpcSpec", "name args result many writes errors doc")
+
+
+def load_arguments(schema_cls, args, kwargs):
+    """Map positional arguments onto the schema's fields in order, then load."""
+    if schema_cls is None:
+        if args or kwargs:
+            raise ValidationError("this method takes no arguments",
+                                  {"_schema": ["unexpected arguments"]})
+        return {}
+    schema = schema_cls()
+    names = [n for n, f in schema.fields.items() if not f.dump_only]
+    if len(args) > len(names):
+        raise ValidationError("too many positional arguments",
+                              {"_schema": [f"expected at most {len(names)}"]})
+    data = dict(zip(names, args, strict=False))
+    clash = set(data) & set(kwargs)
+    if clash:
+        raise ValidationError("argument given twice", {n: ["given twice"] for n in clash})
+    data.update(kwargs)
+    try:
+        return schema.load(data)
+    except marshmallow.ValidationError as exc:
+        raise ValidationError("invalid arguments", exc.normalized_messages()) from None
+
+
+class TransactionalRpc(Rpc):
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        exc_info = finish_transactions(worker_ctx, exc_info)
+        if exc_info is not None:
+            result = None
+        return super().handle_result(message, worker_ctx, result, exc_info)
+
+
+def rpc(args=None, result=None, many=False, writes=False, errors=()):
+    """Declare a validated, transactional RPC method.
+
+    ``writes=True`` methods require an actor in the call's context and record what they do.
+    """
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(self, *call_args, **call_kwargs):
+            data = load_arguments(args, call_args, call_kwargs)
+            if writes:
+                self.actor()  # raises Forbidden before anything is written
+            value = fn(self, **data)
+            if result is None:
+                return value
+            return result().dump(value, many=many)
+
+        wrapper.rpc_spec = RpcSpec(fn.__name__, args, result, many, writes,
+                                   (ValidationError,) + tuple(errors), fn.__doc__ or "")
+        return TransactionalRpc.decorator(expected_exceptions=EXPECTED_ERRORS)(wrapper)
+
+    return decorate
+
+
+# ---------------------------------------------------------------- consuming events
+
+Event = namedtuple("Event", "id type version occurred_at producer actor data")
+
+
+class PoisonEvent(Exception):
+    """A message that can never be handled (not an envelope, or data breaking its schema):
+    it goes to the dead-letter queue without retries."""
+
+
+def parse_envelope(body):
+    try:
+        envelope = EnvelopeSchema().load(body if isinstance(body, dict) else {})
+    except marshmallow.ValidationError as exc:
+        raise PoisonEvent(f"invalid envelope: {exc.normalized_messages()}") from None
+    declared = CATALOG.get(envelope["type"])
+    data = envelope["data"]
+    if declared is not None:
+        try:
+            data = declared.schema(unknown=marshmallow.EXCLUDE).load(data)
+        except marshmallow.ValidationError as exc:
+            raise PoisonEvent(f"invalid {envelope['type']} data: "
+                              f"{exc.normalized_messages()}") from None
+    return Event(envelope["id"], envelope["type"], envelope["version"],
+                 envelope["occurred_at"], envelope["producer"], envelope["actor"], data)
+
+
+def queue_arguments(queue_name, delivery_limit):
+    # Quorum queue: a message whose handler crashes the process again and again is
+    # dead-lettered by the broker after ``delivery_limit`` deliveries.
+    return {"x-queue-type": "quorum", "x-delivery-limit": delivery_limit,
+            "x-dead-letter-exchange": "", "x-dead-letter-routing-key": f"{queue_name}.dlq"}
+
+
+def retry_queue_arguments(queue_name):
+    # Messages wait here for their per-message TTL, then go back to the handler's queue.
+    return {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue_name}
+
+
+def handler_queue_name(source_service, event_name, service_name, method_name):
+    return f"evt-{source_service}-{event_name}--{service_name}.{method_name}"
+
+
+class ReliableEventHandler(EventHandler):
+    ATTEMPTS_HEADER = "x-gonghui-attempts"
+
+    def setup(self):
+        config = self.container.config
+        self.retry_limit = int(config.get("EVENT_RETRY_LIMIT", 5))
+        self.retry_base = float(config.get("EVENT_RETRY_BASE_SECONDS", 1.0))
+        self.delivery_limit = int(config.get("EVENT_DELIVERY_LIMIT", 20))
+        name = handler_queue_name(self.source_service, self.event_type,
+                                  self.container.service_name, self.method_name)
+        self.queue = Queue(name, exchange=get_event_exchange(self.source_service, config),
+                           routing_key=self.event_type, durable=True,
+                           queue_arguments=queue_arguments(name, self.delivery_limit))
+        self.publisher = ConfirmingPublisher(config["AMQP_URI"])
+        Consumer.setup(self)
+
+    def start(self):
+        with Connection(self.container.config["AMQP_URI"]) as conn:
+            channel = conn.channel()
+            name = self.queue.name
+            Queue(f"{name}.retry", durable=True,
+                  queue_arguments=retry_queue_arguments(name))(channel).queue_declare()
+            Queue(f"{name}.dlq", durable=True)(channel).queue_declare()
+
+    def stop(self):
+        super().stop()
+        self.publisher.close()
+
+    def backoff_seconds(self, attempt):
+        return min(300.0, self.retry_base * 4 ** (attempt - 1))
+
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        exc_info = finish_transactions(worker_ctx, exc_info)
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
+        exc = exc_info[1]
+        headers = dict(message.headers or {})
+        attempt = int(headers.get(self.ATTEMPTS_HEADER, 0)) + 1
+        headers[self.ATTEMPTS_HEADER] = attempt
+        headers["x-gonghui-error"] = "".join(
+            traceback.format_exception_only(type(exc), exc)).strip()[:2000]
+        properties = {"headers": headers, "content_type": message.content_type,
+                      "message_id": message.properties.get("message_id")}
+        name = self.queue.name
+        if isinstance(exc, PoisonEvent) or attempt > self.retry_limit:
+            headers["x-gonghui-dead-lettered-at"] = datetime.now(UTC).isoformat()
+            target = f"{name}.dlq"
+            log.error("event dead-lettered to %s after %s attempt(s): %s", target, attempt,
+                      headers["x-gonghui-error"])
+        else:
+            target = f"{name}.retry"
+            properties["expiration"] = str(int(self.backoff_seconds(attempt) * 1000))
+            log.warning("event handler failed (attempt %s), retrying in %ss", attempt,
+                        self.backoff_seconds(attempt))
+        try:
+            self.publisher.publish("", target, message.body, properties)
+        except PublishFailed:
+            log.exception("could not park the failed event; requeueing it")
+            self.queue_consumer.requeue_message(message)
+        else:
+            self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
+def event_handler(source_service, event_name):
+    """Declare a reliable, idempotent handler of ``<source_service>.<event_name>`` events.
+
+    The method receives an :class:`Event`; the service must have a ``db`` Database.
+    """
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(self, body):
+            event = parse_envelope(body)
+            claimed = self.db.execute(
+                pg_insert(inbox)
+                .values(event_id=event.id, handler=f"{self.name}.{fn.__name__}",
+                        event_type=event.type)
+                .on_conflict_do_nothing()
+                .returning(inbox.c.event_id)
+            ).first()
+            if claimed is None:
+                log.info("event %s already handled by %s.%s: ignored", event.id, self.name,
+                         fn.__name__)
+                return None
+            return fn(self, event)
+
+        wrapper.handles_event = (source_service, event_name)
+        return ReliableEventHandler.decorator(source_service, event_name)(wrapper)
+
+    return decorate

@@ -1,0 +1,113 @@
+"""The outbox relay: publishes committed events to ``<service>.events`` with confirms.
+
+One relay publishes at a time per database (a transaction-scoped advisory lock), so events
+leave in commit order and two replicas never publish the same row; rows are locked
+``FOR UPDATE SKIP LOCKED`` as well and marked published only after the broker confirmed them.
+A crash before the mark means the batch is published again: consumers ignore repeats.
+"""
+
+import logging
+import zlib
+from datetime import UTC, datetime
+
+import eventlet
+from eventlet.event import Event
+from nameko.extensions import SharedExtension
+from sqlalchemy import func, select, update
+
+from gonghui.amqp import ConfirmingPublisher, PublishFailed
+from gonghui.tables import outbox
+
+log = logging.getLogger(__name__)
+
+RELAY_LOCK_KEY = zlib.crc32(b"gonghui.outbox.relay")
+
+
+def relay_once(engine, publisher, batch_size=200):
+    """Publish one batch; returns how many rows were published (0: nothing or locked)."""
+    with engine.begin() as conn:
+        if not conn.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK_KEY))):
+            return 0
+        rows = conn.execute(
+            select(outbox.c.id, outbox.c.event_type, outbox.c.envelope)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(batch_size)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not rows:
+            return 0
+        messages = []
+        for row in rows:
+            producer, _, name = row.event_type.partition(".")
+            messages.append((f"{producer}.events", name, row.envelope, {
+                "message_id": row.envelope["id"], "type": row.event_type}))
+        publisher.publish_batch(messages)
+        conn.execute(update(outbox).where(outbox.c.id.in_([r.id for r in rows]))
+                     .values(published_at=datetime.now(UTC)))
+        return len(rows)
+
+
+def outbox_backlog(conn):
+    """(unpublished rows, age in seconds of the oldest) for health checks."""
+    count, oldest = conn.execute(
+        select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None))
+    ).one()
+    age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+    return count, age
+
+
+class OutboxRelay(SharedExtension):
+    """Runs in every service process; polls, and is woken at once after a commit that wrote
+    events."""
+
+    def setup(self):
+        config = self.container.config
+        self.enabled = config.get("OUTBOX_RELAY", True) not in (False, "false", "0", 0)
+        self.poll_interval = float(config.get("OUTBOX_POLL_SECONDS", 1.0))
+        self.publisher = ConfirmingPublisher(config["AMQP_URI"])
+        self._wakeup = Event()
+        self._running = False
+
+    engine = None  # set by the Database that owns this relay (setup order is not fixed)
+
+    def attach(self, engine):
+        self.engine = engine
+
+    def start(self):
+        if self.enabled and self.engine is not None:
+            self._running = True
+            self.container.spawn_managed_thread(self._run, identifier="outbox_relay")
+
+    def wake(self):
+        if not self._wakeup.ready():
+            self._wakeup.send(True)
+
+    def _run(self):
+        failures = 0
+        while self._running:
+            try:
+                published = relay_once(self.engine, self.publisher)
+                failures = 0
+            except PublishFailed as exc:
+                failures += 1
+                log.warning("outbox relay: %s (retrying)", exc)
+                published = 0
+            except Exception:  # noqa: BLE001 - the relay must outlive database hiccups
+                failures += 1
+                log.exception("outbox relay failed (retrying)")
+                published = 0
+            if published:
+                continue
+            timeout = self.poll_interval if not failures else min(30.0, 0.5 * 2 ** failures)
+            with eventlet.Timeout(timeout, False):
+                self._wakeup.wait()
+            self._wakeup = Event()
+
+    def stop(self):
+        self._running = False
+        self.wake()
+        self.publisher.close()
+
+    def kill(self):
+        self.stop()
