@@ -74,6 +74,9 @@ class ConfirmingPublisher:
                          "delivery_mode": 2}
                 props.update(properties or {})
                 mandatory = props.pop("mandatory", False)
+                if "headers" in props:  # kombu's name for py-amqp's application_headers
+                    props["application_headers"] = props.pop("headers")
+                props = {k: v for k, v in props.items() if v is not None}
                 msg = amqp.Message(body, **props)
                 self._channel.basic_publish(msg, exchange=exchange, routing_key=routing_key,
                                             mandatory=mandatory)

@@ -1,0 +1,39 @@
+"""A small service used by the kit's tests: it consumes organization events and test
+events through the shared kit, as the real consumers (deeds, notifications) will."""
+
+from collections import Counter
+
+from sqlalchemy import insert, text
+
+from gonghui.entrypoints import event_handler, rpc
+from gonghui.service import ServiceBase
+from gonghui.tables import audit_log
+
+# Attempts per event id, to script handlers that fail a given number of times.
+ATTEMPTS = Counter()
+
+
+class ProbeService(ServiceBase):
+    name = "probe"
+
+    def _record(self, event, action):
+        self.db.execute(insert(audit_log).values(
+            actor_kind="service", actor_id="probe", action=action,
+            entity_type=event.type, entity_id=str(event.id), changes={"data": str(event.data)}))
+
+    @event_handler("organization", "unit_created")
+    def on_unit_created(self, event):
+        self._record(event, "probe.seen")
+
+    @event_handler("testsource", "flaky")
+    def on_flaky(self, event):
+        ATTEMPTS[event.id] += 1
+        if ATTEMPTS[event.id] <= event.data["fail_times"]:
+            raise RuntimeError(f"scripted failure {ATTEMPTS[event.id]}")
+        self._record(event, "probe.flaky_handled")
+
+    @rpc()
+    def sleep(self):
+        """Holds a database connection for 0.2 s of server-side sleep."""
+        self.db.execute(text("SELECT pg_sleep(0.2)"))
+        return "slept"
