@@ -7,6 +7,7 @@ Entrypoints are thin: arguments are validated by the schemas, the rules live in
 outbox in the worker's transaction.
 """
 
+import base64
 from datetime import UTC, datetime
 
 from nameko.timer import timer
@@ -15,10 +16,10 @@ from sqlalchemy import func, select
 from gonghui.actor import SYSTEM_TICK
 from gonghui.clock import lock_periodic_work, today
 from gonghui.entrypoints import rpc
-from gonghui.errors import Conflict, NotFound
+from gonghui.errors import Conflict, GonghuiError, NotFound, ValidationError
 from gonghui.events import emit
 from gonghui.service import ServiceBase
-from services.organization import events, rules
+from services.organization import events, importer, rules
 from services.organization import schemas as s
 from services.organization.models import (
     ActionItem,
@@ -118,6 +119,10 @@ class OrganizationService(ServiceBase):
     @rpc(args=s.CreateUnit, result=s.UnitOut, writes=True, errors=(NotFound, Conflict))
     def create_unit(self, code, name, kind, domain, parent_id, established_on):
         """Add a business unit under ``parent_id`` (none: the company at the top)."""
+        return self._unit_out(self._create_unit(code, name, kind, domain, parent_id,
+                                                established_on))
+
+    def _create_unit(self, code, name, kind, domain, parent_id, established_on):
         if self.db.scalar(select(Unit.id).where(Unit.code == code)):
             raise Conflict(f"unit code {code} is taken", {"code": ["already used"]})
         if parent_id is not None:
@@ -130,7 +135,7 @@ class OrganizationService(ServiceBase):
         self.db.add(unit)
         self.db.flush()
         self._emit(events.UNIT_CREATED, self._unit_data(unit), ("unit", unit.id))
-        return self._unit_out(unit)
+        return unit
 
     def _unit_out(self, unit, depth=0):
         return {**{c: getattr(unit, c) for c in ("id", "code", "name", "kind", "domain",
@@ -139,17 +144,23 @@ class OrganizationService(ServiceBase):
 
     @rpc(args=s.RenameUnit, result=s.UnitOut, writes=True, errors=(NotFound, Conflict))
     def rename_unit(self, unit_id, name):
+        return self._unit_out(self._rename_unit(unit_id, name))
+
+    def _rename_unit(self, unit_id, name):
         unit = self._open_unit(unit_id)
         old = unit.name
         unit.name = name
         self._emit(events.UNIT_RENAMED, {"unit_id": unit.id, "unit_name": name,
                                          "old_name": old}, ("unit", unit.id),
                    changes={"name": [old, name]})
-        return self._unit_out(unit)
+        return unit
 
     @rpc(args=s.MoveUnit, result=s.UnitOut, writes=True, errors=(NotFound, Conflict))
     def move_unit(self, unit_id, parent_id):
         """Move a unit (and its subtree) under another parent; cycles are refused."""
+        return self._unit_out(self._move_unit(unit_id, parent_id))
+
+    def _move_unit(self, unit_id, parent_id):
         unit = self._open_unit(unit_id)
         parent = self._open_unit(parent_id)
         rules.check_move(unit.id, parent.id, {u.id for u in ancestors(self.db, parent.id)})
@@ -164,7 +175,7 @@ class OrganizationService(ServiceBase):
                                        "old_parent_id": old, "new_parent_id": parent.id,
                                        "new_parent_name": parent.name}, ("unit", unit.id),
                    changes={"parent_id": [old, parent.id]})
-        return self._unit_out(unit)
+        return unit
 
     @rpc(args=s.CloseUnit, result=s.UnitOut, writes=True, errors=(NotFound, Conflict))
     def close_unit(self, unit_id, closed_on):
@@ -221,6 +232,10 @@ class OrganizationService(ServiceBase):
     def establish_union(self, unit_id, level, name, established_on):
         """Set up a union in a unit: company union at the top, grassroots unions under it,
         union groups under those."""
+        union, parent_union_id = self._establish_union(unit_id, level, name, established_on)
+        return self._union_out(union, parent_union_id)
+
+    def _establish_union(self, unit_id, level, name, established_on):
         unit = self._open_unit(unit_id)
         existing = self.db.scalar(select(Union).where(Union.unit_id == unit.id))
         if existing is not None and existing.closed_on is None:
@@ -238,7 +253,7 @@ class OrganizationService(ServiceBase):
         self.db.flush()
         data = self._union_data(union)
         self._emit(events.UNION_ESTABLISHED, data, ("union", union.id))
-        return self._union_out(union, data["parent_union_id"])
+        return union, data["parent_union_id"]
 
     def _union_out(self, union, parent_union_id):
         return {"id": union.id, "unit_id": union.unit_id, "level": union.level,
@@ -279,6 +294,11 @@ class OrganizationService(ServiceBase):
     def add_member(self, employee_no, name, gender, unit_id, email, mobile, wecom_id,
                    joined_on):
         """A worker joins the union (employee number unique)."""
+        return self._add_member(employee_no, name, gender, unit_id, email, mobile, wecom_id,
+                                joined_on)
+
+    def _add_member(self, employee_no, name, gender, unit_id, email, mobile, wecom_id,
+                    joined_on):
         if self.db.scalar(select(Member.id).where(Member.employee_no == employee_no)):
             raise Conflict(f"employee number {employee_no} is taken",
                            {"employee_no": ["already a member"]})
@@ -293,6 +313,9 @@ class OrganizationService(ServiceBase):
     @rpc(args=s.UpdateMember, result=s.MemberOut, writes=True, errors=(NotFound, Conflict))
     def update_member(self, member_id, **changes):
         """Change a member's name, unit or contact details."""
+        return self._update_member(member_id, **changes)
+
+    def _update_member(self, member_id, **changes):
         member = self._active_member(member_id)
         if "unit_id" in changes:
             self._open_unit(changes["unit_id"])
@@ -798,3 +821,109 @@ class OrganizationService(ServiceBase):
             RegulationVersion.regulation_id == regulation.id)
             .order_by(RegulationVersion.number)).all()
         return {**self._regulation_out(regulation), "versions": versions}
+
+    # ------------------------------------------------------------ spreadsheets
+
+    @rpc(args=s.ImportFile, result=s.ImportOut, writes=True)
+    def import_file(self, kind, file_format, content_base64, dry_run):
+        """Import units or members from the office's Excel (.xlsx) or CSV file. Every bad
+        row is reported with its line number and reason; the import is all or nothing, and
+        a dry run (the default) checks everything, the database's rules included, and
+        writes nothing."""
+        try:
+            content = base64.b64decode(content_base64, validate=True)
+        except ValueError:
+            raise ValidationError("invalid file", {"content_base64": ["not base64"]}) from None
+        rows, problems = importer.read_rows(kind, file_format, content)
+        if kind == "units":
+            rows, more = importer.check_units(rows, set(self.db.scalars(select(Unit.code))))
+        else:
+            codes = set(self.db.scalars(select(Unit.code).where(Unit.closed_on.is_(None))))
+            rows, more = importer.check_members(
+                rows, set(self.db.scalars(select(Member.employee_no))), codes)
+        problems = list(problems) + list(more)
+        bad_lines = {p.line for p in problems}
+        counts = {"created": 0, "updated": 0}
+        everything = self.db.begin_nested()
+        for row in rows:
+            if row.line in bad_lines:
+                continue
+            savepoint = self.db.begin_nested()
+            try:
+                outcome = (self._import_unit if kind == "units" else self._import_member)(
+                    row.values)
+                savepoint.commit()
+                counts[outcome] += 1
+            except GonghuiError as exc:
+                savepoint.rollback()
+                problems.append(importer.Problem(row.line, str(exc)))
+        valid = not problems
+        if dry_run or not valid:
+            everything.rollback()
+        else:
+            everything.commit()
+        applied = valid and not dry_run
+        return {"kind": kind, "dry_run": dry_run, "rows": len(rows), "valid": valid,
+                "created": counts["created"] if applied else 0,
+                "updated": counts["updated"] if applied else 0,
+                "problems": sorted(problems)}
+
+    def _unit_id_by_code(self, code):
+        return self.db.scalar(select(Unit.id).where(Unit.code == code)) if code else None
+
+    def _import_unit(self, values):
+        parent_id = self._unit_id_by_code(values.get("parent_code"))
+        if values["existing"]:
+            unit = self.db.scalar(select(Unit).where(Unit.code == values["code"]))
+            if unit.name != values["name"]:
+                self._rename_unit(unit.id, values["name"])
+            if parent_id and unit.parent_id != parent_id:
+                self._move_unit(unit.id, parent_id)
+            outcome = "updated"
+        else:
+            unit = self._create_unit(values["code"], values["name"], values["kind"],
+                                     values.get("domain"), parent_id,
+                                     values.get("established_on"))
+            outcome = "created"
+        if values.get("union_level") and open_union(self.db, unit.id) is None:
+            self._establish_union(unit.id, values["union_level"], values["union_name"],
+                                  values.get("established_on") or today())
+        return outcome
+
+    def _import_member(self, values):
+        unit_id = self._unit_id_by_code(values["unit_code"])
+        fields = {k: values.get(k) for k in ("name", "email", "mobile", "wecom_id")}
+        if values["existing"]:
+            member = self.db.scalar(select(Member).where(
+                Member.employee_no == values["employee_no"]))
+            self._update_member(member.id, unit_id=unit_id, **fields)
+            return "updated"
+        self._add_member(values["employee_no"], values["name"], values["gender"], unit_id,
+                         values.get("email"), values.get("mobile"), values.get("wecom_id"),
+                         values["joined_on"])
+        return "created"
+
+    @rpc(args=s.ExportFile, result=s.ExportOut)
+    def export_file(self, kind, file_format):
+        """Export units (with their unions) or current members in the import layout."""
+        if kind == "units":
+            codes = dict(self.db.execute(select(Unit.id, Unit.code)).all())
+            unions = {u.unit_id: u for u in self.db.scalars(
+                select(Union).where(Union.closed_on.is_(None)))}
+            records = [{"code": u.code, "name": u.name, "kind": u.kind, "domain": u.domain,
+                        "parent_code": codes.get(u.parent_id),
+                        "established_on": u.established_on,
+                        "union_level": unions[u.id].level if u.id in unions else None,
+                        "union_name": unions[u.id].name if u.id in unions else None}
+                       for u in self.db.scalars(select(Unit).where(Unit.closed_on.is_(None))
+                                                .order_by(Unit.id))]
+        else:
+            codes = dict(self.db.execute(select(Unit.id, Unit.code)).all())
+            records = [{"employee_no": m.employee_no, "name": m.name, "gender": m.gender,
+                        "unit_code": codes[m.unit_id], "email": m.email, "mobile": m.mobile,
+                        "wecom_id": m.wecom_id, "joined_on": m.joined_on}
+                       for m in self.db.scalars(select(Member).where(
+                           Member.left_on.is_(None)).order_by(Member.employee_no))]
+        content = importer.write_rows(kind, file_format, records)
+        return {"kind": kind, "file_format": file_format, "rows": len(records),
+                "content_base64": base64.b64encode(content).decode()}
