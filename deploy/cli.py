@@ -1,0 +1,241 @@
+"""``gonghui``: what operators do, in one command.
+
+    gonghui up                      start the whole stack locally and load the demo data
+    gonghui start|stop|status       the local runner (deploy/runner.py)
+    gonghui logs SERVICE [-f]
+    gonghui tick SERVICE --from 2026-01-01 --to 2026-12-31   replay the daily work
+    gonghui import units|members FILE [--apply]               dry run unless --apply
+    gonghui export units|members FILE
+    gonghui demo                    load the article's union (idempotent)
+    gonghui shell                   nameko shell connected as the operator
+    gonghui holidays load FILE | holidays status YEAR
+    gonghui migrate SERVICE         (DATABASE_URL from the environment; compose uses it)
+    gonghui broker-setup            (users, permissions, definitions; compose uses it)
+    gonghui health SERVICE          exit 0 when the service's /health says ok
+"""
+
+import argparse
+import base64
+import json
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from deploy.services import SERVICES, service
+
+OPERATOR = "operator:cli"
+
+
+def _operator_uri():
+    if os.environ.get("GONGHUI_AMQP_URI"):
+        return os.environ["GONGHUI_AMQP_URI"]
+    from deploy.runner import Runner
+    return Runner().operator_amqp_uri()
+
+
+def _rpc(timeout=60):
+    from gonghui.rpc_client import cluster_rpc
+    return cluster_rpc(_operator_uri(), actor=OPERATOR, timeout=timeout)
+
+
+def _print(value):
+    print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def cmd_start(args):
+    from deploy import runner
+    _print(runner.start(services=args.services or None))
+
+
+def cmd_stop(args):
+    from deploy import runner
+    _print(runner.stop())
+
+
+def cmd_status(args):
+    from deploy import runner
+    _print(runner.status())
+
+
+def cmd_logs(args):
+    from deploy import runner
+    result = runner.logs(args.service, lines=args.lines, follow=args.follow)
+    if isinstance(result, str):
+        print(result)
+
+
+def cmd_demo(args):
+    from deploy.demo import load_demo
+    with _rpc(timeout=120) as proxy:
+        _print(load_demo(proxy))
+
+
+def cmd_up(args):
+    from deploy import runner
+    state = runner.start()
+    from deploy.demo import load_demo
+    with _rpc(timeout=120) as proxy:
+        demo = load_demo(proxy)
+        coverage = proxy.organization.coverage_report()
+    uri = _operator_uri()
+    masked = uri.split("@")[-1]
+    print("Gonghui is running.\n")
+    for name, info in sorted((state.get("services") or {}).items()):
+        print(f"  {name:<14} pid {info.get('pid')}  health http://127.0.0.1:"
+              f"{service(name).http_port}/health")
+    print(f"\nDemo data: {'loaded' if demo['created'] else 'already there'} — "
+          f"{coverage['units']} units, {coverage['units_with_union']} with a union, "
+          f"{coverage['members']} members.")
+    print(f"Broker: amqp://operator:…@{masked}   management UI: http://127.0.0.1:15672/")
+    print("\nTry it:")
+    print("  .venv/bin/gonghui status")
+    print("  .venv/bin/gonghui logs organization")
+    print("  .venv/bin/gonghui shell      # nameko shell as the operator, then:")
+    print("    >>> n.rpc.organization.coverage_report()")
+    print("    >>> n.rpc.organization.recipients(unit_id=2, role='chair')")
+    print("  .venv/bin/gonghui stop")
+
+
+def cmd_shell(args):
+    """nameko shell connected as the operator user (reads; writes need the CLI's actor)."""
+    os.environ["GONGHUI_AMQP_URI"] = _operator_uri()
+    nameko = Path(sys.executable).with_name("nameko")
+    os.execv(str(nameko), [str(nameko), "shell", "--config", "deploy/operator.yaml"])
+
+
+def cmd_tick(args):
+    from gonghui.clock import parse_date
+    start, end = parse_date(args.start), parse_date(args.end or args.start)
+    totals = {}
+    with _rpc() as proxy:
+        target = getattr(proxy, args.service)
+        day = start
+        while day <= end:
+            result = target.tick(as_of=day.isoformat())
+            for key, value in result.items():
+                if isinstance(value, int):
+                    totals[key] = totals.get(key, 0) + value
+            day += timedelta(days=1)
+    _print({"service": args.service, "from": start, "to": end, "totals": totals})
+
+
+def cmd_import(args):
+    path = Path(args.file)
+    fmt = "xlsx" if path.suffix.lower() == ".xlsx" else "csv"
+    with _rpc(timeout=600) as proxy:
+        result = proxy.organization.import_file(
+            kind=args.kind, file_format=fmt, dry_run=not args.apply,
+            content_base64=base64.b64encode(path.read_bytes()).decode())
+    _print(result)
+    return 0 if result["valid"] else 1
+
+
+def cmd_export(args):
+    path = Path(args.file)
+    fmt = "xlsx" if path.suffix.lower() == ".xlsx" else "csv"
+    with _rpc(timeout=600) as proxy:
+        result = proxy.organization.export_file(kind=args.kind, file_format=fmt)
+    path.write_bytes(base64.b64decode(result["content_base64"]))
+    print(f"wrote {result['rows']} {args.kind} to {path}")
+
+
+def cmd_holidays(args):
+    from gonghui.calendar import HolidayFileError, WorkingCalendar
+    calendar = WorkingCalendar(os.environ.get("HOLIDAYS_DIR", "deploy/holidays"))
+    if args.action == "status":
+        _print(calendar.status(int(args.arg)))
+        return 0
+    try:
+        year = calendar.load_year(args.arg)
+    except HolidayFileError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"loaded {year.year}: {len(year.holidays)} holidays, {len(year.workdays)} "
+          "make-up working days")
+    return 0
+
+
+def cmd_migrate(args):
+    from gonghui.migrations import migrate
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        print("DATABASE_URL is not set", file=sys.stderr)
+        return 2
+    migrate(args.service, url)
+    print(f"{args.service}: migrated")
+    return 0
+
+
+def cmd_broker_setup(args):
+    from deploy.broker import apply_from_env
+    _print(apply_from_env())
+
+
+def cmd_health(args):
+    import requests
+    address = os.environ.get("WEB_SERVER_ADDRESS", f"127.0.0.1:{service(args.service).http_port}")
+    host, _, port = address.rpartition(":")
+    host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    try:
+        response = requests.get(f"http://{host}:{port}/health", timeout=5)
+    except requests.RequestException as exc:
+        print(f"{args.service}: unreachable ({exc})", file=sys.stderr)
+        return 1
+    print(response.text)
+    return 0 if response.status_code == 200 else 1
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="gonghui", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    names = [s.name for s in SERVICES]
+    sub.add_parser("up").set_defaults(func=cmd_up)
+    start = sub.add_parser("start")
+    start.add_argument("services", nargs="*", help=f"default: all of {names}")
+    start.set_defaults(func=cmd_start)
+    sub.add_parser("stop").set_defaults(func=cmd_stop)
+    sub.add_parser("status").set_defaults(func=cmd_status)
+    logs = sub.add_parser("logs")
+    logs.add_argument("service", choices=names + ["supervisor"])
+    logs.add_argument("-n", "--lines", type=int, default=50)
+    logs.add_argument("-f", "--follow", action="store_true")
+    logs.set_defaults(func=cmd_logs)
+    sub.add_parser("demo").set_defaults(func=cmd_demo)
+    sub.add_parser("shell").set_defaults(func=cmd_shell)
+    tick = sub.add_parser("tick", help="replay the daily work over a date range")
+    tick.add_argument("service", choices=names)
+    tick.add_argument("--from", dest="start", required=True)
+    tick.add_argument("--to", dest="end")
+    tick.set_defaults(func=cmd_tick)
+    imp = sub.add_parser("import")
+    imp.add_argument("kind", choices=["units", "members"])
+    imp.add_argument("file")
+    imp.add_argument("--apply", action="store_true", help="write (default: dry run)")
+    imp.set_defaults(func=cmd_import)
+    exp = sub.add_parser("export")
+    exp.add_argument("kind", choices=["units", "members"])
+    exp.add_argument("file")
+    exp.set_defaults(func=cmd_export)
+    hol = sub.add_parser("holidays")
+    hol.add_argument("action", choices=["load", "status"])
+    hol.add_argument("arg", help="FILE for load, YEAR for status")
+    hol.set_defaults(func=cmd_holidays)
+    mig = sub.add_parser("migrate")
+    mig.add_argument("service", choices=names)
+    mig.set_defaults(func=cmd_migrate)
+    sub.add_parser("broker-setup").set_defaults(func=cmd_broker_setup)
+    health = sub.add_parser("health")
+    health.add_argument("service", choices=names)
+    health.set_defaults(func=cmd_health)
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
