@@ -45,6 +45,8 @@ class ValidationError(GonghuiError):
 
 @_registered
 class NotFound(GonghuiError):
+    """The record named by an argument does not exist."""
+
     code = "not_found"
 
 
@@ -57,6 +59,8 @@ class Conflict(GonghuiError):
 
 @_registered
 class Forbidden(GonghuiError):
+    """The caller may not do this: no actor in the call's context, or not allowed."""
+
     code = "forbidden"
 
 

@@ -1,0 +1,275 @@
+"""The generated documents (docs/asyncapi.yaml, docs/rpc.md) are up to date and tell the truth:
+every event type has its channel and envelope schema, real envelopes conform to it, and every
+RPC method is documented with its arguments."""
+
+import re
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+import yaml
+
+from deploy.services import SERVICES
+from gonghui import docs
+from gonghui.actor import Actor
+from gonghui.events import CATALOG, EnvelopeSchema, build_envelope
+
+try:
+    import jsonschema
+except ImportError:  # not a dependency: docs.schema_errors does the checking then
+    jsonschema = None
+
+ENVELOPE_FIELDS = sorted(EnvelopeSchema().fields)
+OFFICER = Actor("officer", "E001")
+
+
+@pytest.fixture(scope="module")
+def document():
+    return docs.asyncapi_document()
+
+
+@pytest.fixture(scope="module")
+def rpc_markdown():
+    return docs.rpc_reference()
+
+
+def conformance_errors(value, schema):
+    found = docs.schema_errors(value, schema)
+    if jsonschema is not None:
+        validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+        found += [f"jsonschema: {e.message}" for e in validator.iter_errors(value)]
+    return found
+
+
+# ------------------------------------------------------------------ (a) staleness
+
+
+def test_committed_documents_are_up_to_date():
+    stale = docs.check_documents()
+    assert not stale, (f"stale generated document(s): {[str(p) for p in stale]}; "
+                       f"regenerate with `{docs.REGENERATE}` and commit the result")
+
+
+def test_generation_is_deterministic(document, rpc_markdown):
+    assert docs.asyncapi_document() == document
+    assert docs.rpc_reference() == rpc_markdown
+
+
+def test_check_names_stale_and_missing_files(tmp_path):
+    assert sorted(docs.check_documents(tmp_path)) == sorted(
+        [tmp_path / docs.ASYNCAPI_PATH, tmp_path / docs.RPC_PATH])
+    docs.write_documents(tmp_path)
+    assert docs.check_documents(tmp_path) == []
+    (tmp_path / docs.RPC_PATH).write_text("edited by hand\n", encoding="utf-8")
+    assert docs.check_documents(tmp_path) == [tmp_path / docs.RPC_PATH]
+
+
+def test_cli_check_exits_1_with_the_command(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(docs, "ROOT", tmp_path)
+    assert docs.main(["check"]) == 1
+    err = capsys.readouterr().err
+    assert "asyncapi.yaml" in err and "rpc.md" in err and docs.REGENERATE in err
+    assert docs.main(["write"]) == 0
+    assert docs.main(["check"]) == 0
+
+
+def test_committed_yaml_is_the_document(document):
+    with open(docs.ROOT / docs.ASYNCAPI_PATH, encoding="utf-8") as fh:
+        assert yaml.safe_load(fh) == document
+
+
+# ------------------------------------------------------------------ (b) channels and schemas
+
+
+def test_every_event_type_has_a_channel(document):
+    docs.load_event_catalog()
+    assert CATALOG, "no event type declared"
+    expected = {f"{d.exchange}/{d.name}": d for d in CATALOG.values()}
+    assert set(document["channels"]) == set(expected)
+    assert set(document["components"]["messages"]) == set(CATALOG)
+    for name, declared in expected.items():
+        channel = document["channels"][name]
+        amqp = channel["bindings"]["amqp"]
+        assert amqp["is"] == "routingKey"
+        assert amqp["exchange"] == {"name": declared.exchange, "type": "topic",
+                                    "durable": True, "autoDelete": False, "vhost": "gonghui"}
+        assert amqp["x-routing-key"] == declared.name
+        operation = channel["subscribe"]
+        assert operation["bindings"]["amqp"]["cc"] == [declared.name]
+        assert operation["message"] == {"$ref": f"#/components/messages/{declared.type}"}
+
+
+def test_every_payload_requires_the_envelope_fields(document):
+    for event_type, declared in CATALOG.items():
+        payload = document["components"]["messages"][event_type]["payload"]
+        assert sorted(payload["required"]) == ENVELOPE_FIELDS, event_type
+        assert sorted(payload["properties"]) == ENVELOPE_FIELDS, event_type
+        assert payload["additionalProperties"] is False
+        props = payload["properties"]
+        assert props["type"]["const"] == event_type
+        assert props["version"]["const"] == declared.version
+        assert props["producer"]["const"] == declared.producer
+        data = props["data"]["$ref"].removeprefix(docs.SCHEMA_REF)
+        assert data in document["components"]["schemas"]
+
+        schema = docs.envelope_json_schema(event_type, document)
+        assert "$ref" not in repr(schema)
+        required = {n for n, f in declared.schema().fields.items() if f.required}
+        assert set(schema["properties"]["data"].get("required", [])) == required
+        assert set(schema["properties"]["data"]["properties"]) == set(declared.schema().fields)
+
+
+def test_formats_enums_nullables_and_nesting_are_converted(document):
+    schemas = document["components"]["schemas"]
+    envelope = schemas["Envelope"]["properties"]
+    assert envelope["id"]["format"] == "uuid"
+    assert envelope["occurred_at"]["format"] == "date-time"
+    member = schemas["organization.MemberData"]["properties"]
+    assert member["joined_on"] == {"type": "string", "format": "date"}
+    assert member["email"]["type"] == ["string", "null"]
+    election = schemas["organization.ElectionData"]["properties"]
+    assert election["committee"]["type"] == "array"
+    assert election["committee"]["items"] == {
+        "$ref": "#/components/schemas/organization.CommitteeSeat"}
+    reminder = schemas["organization.TermReminderData"]["properties"]
+    assert reminder["recipient_member_ids"] == {"type": "array", "items": {"type": "integer"}}
+
+
+def test_json_schema_conversion_of_argument_schemas():
+    from services.organization import schemas as s
+
+    converter = docs.SchemaConverter()
+    converter.ref(s.RecordElection)
+    converter.ref(s.AddMember)
+    converter.ref(s.EscalationQuery)
+    converted = converter.schemas()
+    election = converted["organization.RecordElection"]
+    assert sorted(election["required"]) == ["committee", "held_on", "term_ends_on",
+                                            "term_starts_on", "unit_id"]
+    assert election["properties"]["committee"]["minItems"] == 1
+    assert election["properties"]["committee"]["maxItems"] == 60
+    assert converted["organization.Seat"]["properties"]["role"]["enum"] == [
+        "chair", "vice_chair", "committee_member"]
+    member = converted["organization.AddMember"]["properties"]
+    assert member["email"]["format"] == "email"
+    assert member["mobile"]["pattern"] == r"^1[3-9]\d{9}$"
+    assert member["name"]["maxLength"] == 100
+    assert member["unit_id"]["minimum"] == 1
+    levels = converted["organization.EscalationQuery"]["properties"]["levels_up"]
+    assert (levels["minimum"], levels["maximum"], levels["default"]) == (1, 5, 1)
+
+
+# ------------------------------------------------------------------ (c) real envelopes
+
+
+def _examples():
+    from services.organization import events as ev
+
+    day = date(2025, 3, 1)
+    unit = {"unit_id": 7, "unit_name": "检修车间"}
+    return [
+        (ev.UNIT_CREATED, {**unit, "code": "C07", "kind": "workshop", "domain": "生产",
+                           "parent_id": 1, "parent_name": "新型能源公司",
+                           "established_on": day}),
+        (ev.UNIT_CREATED, {**unit, "code": "C01", "kind": "company", "domain": None,
+                           "parent_id": None, "parent_name": None, "established_on": None}),
+        (ev.MEMBER_JOINED, {**unit, "member_id": 3, "employee_no": "E003", "name": "李娜",
+                            "gender": "female", "email": "lina@example.com", "mobile": None,
+                            "wecom_id": None, "joined_on": day, "left_on": None}),
+        (ev.ELECTION_RECORDED, {**unit, "union_id": 2, "union_name": "检修车间分会",
+                                "term_id": 5, "number": 2, "starts_on": day,
+                                "ends_on": date(2030, 2, 28), "election_id": 1,
+                                "held_on": day, "closed_term_id": 4, "committee": [
+                                    {"member_id": 3, "member_name": "李娜", "role": "chair"}]}),
+        (ev.TERM_EXPIRING, {**unit, "union_id": 2, "union_name": "检修车间分会", "term_id": 5,
+                            "number": 2, "starts_on": day, "ends_on": date(2030, 2, 28),
+                            "days_left": 30, "as_of": date(2030, 1, 29),
+                            "recipient_member_ids": [3, 9], "parent_unit_id": None}),
+        (ev.REGULATION_ISSUED, {"regulation_id": 1, "title": "工会经费管理办法",
+                                "category": "rule", "status": "issued", "issuing_unit_id": 1,
+                                "issuing_unit_name": "新型能源公司", "version": 1,
+                                "effective_on": day, "change_summary": None}),
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(_examples())))
+def test_real_envelopes_conform(document, index):
+    declared, data = _examples()[index]
+    envelope = build_envelope(declared, data, OFFICER)
+    schema = docs.envelope_json_schema(declared.type, document)
+    assert conformance_errors(envelope, schema) == []
+    assert docs.envelope_errors(envelope, document) == []
+
+
+def test_broken_envelopes_are_caught(document):
+    declared, data = _examples()[2]
+    good = build_envelope(declared, data, OFFICER, occurred_at=datetime(2025, 3, 1, tzinfo=UTC),
+                          event_id=uuid.UUID(int=1))
+    schema = docs.envelope_json_schema(declared.type, document)
+    broken = {
+        "missing data field": {**good, "data": {k: v for k, v in good["data"].items()
+                                                if k != "member_id"}},
+        "wrong version": {**good, "version": 2},
+        "other type": {**good, "type": "organization.member_left"},
+        "bad date": {**good, "data": {**good["data"], "joined_on": "01/03/2025"}},
+        "naive time": {**good, "occurred_at": "2025-03-01T08:00:00"},
+        "bad id": {**good, "id": "not-a-uuid"},
+        "null where not nullable": {**good, "data": {**good["data"], "name": None}},
+        "string for integer": {**good, "data": {**good["data"], "member_id": "3"}},
+        "extra envelope field": {**good, "extra": 1},
+        "actor without id": {**good, "actor": {"kind": "officer"}},
+    }
+    for case, envelope in broken.items():
+        assert conformance_errors(envelope, schema), case
+    # Event data is open: a field added later does not break an older consumer's schema.
+    assert conformance_errors({**good, "data": {**good["data"], "new_field": 1}}, schema) == []
+    assert docs.envelope_errors({**good, "type": "organization.nothing"}, document)
+
+
+# ------------------------------------------------------------------ (d) the RPC reference
+
+
+def _sections(markdown):
+    parts = re.split(r"^### `([a-z_]+\.[a-z_0-9]+)`$", markdown, flags=re.M)
+    return {parts[i]: parts[i + 1].split("\n### ")[0] for i in range(1, len(parts), 2)}
+
+
+def test_every_rpc_method_is_documented_with_its_arguments(rpc_markdown):
+    sections = _sections(rpc_markdown)
+    services = docs.discover_services()
+    assert [name for name, _ in services] == [s.name for s in SERVICES]
+    documented = 0
+    for service, cls in services:
+        methods = docs.rpc_methods(cls)
+        assert "health" in dict(methods), "inherited methods are documented too"
+        for name, spec in methods:
+            key = f"{service}.{name}"
+            assert key in sections, f"{key} missing from rpc.md"
+            section = sections[key]
+            if spec.args is None:
+                assert "**Arguments**: none." in section
+            else:
+                for arg, field in spec.args().fields.items():
+                    if field.dump_only:
+                        continue
+                    assert re.search(rf"^\| \d+ \| `{arg}` \|", section, re.M), (key, arg)
+            writes = re.findall(r"^\*\*Writes\*\*: (yes|no)", section, re.M)
+            assert writes == (["yes"] if spec.writes else ["no"]), key
+            assert section.count("**Result**") == 1, key
+            assert "`ValidationError`" in section
+            for error in spec.errors:
+                assert f"`{error.__name__}`" in section, (key, error)
+            documented += 1
+    assert len(sections) == documented
+
+
+def test_rpc_reference_details(rpc_markdown):
+    sections = _sections(rpc_markdown)
+    add_member = sections["organization.add_member"]
+    assert "| `gender` | string | required | one of `female`, `male` |" in add_member
+    assert "default: today (China time)" in add_member
+    assert "`Forbidden`" in add_member
+    assert "list of [`UnitOut`]" in sections["organization.list_units"]
+    assert "list of [`Seat`](#organization-input-seat)" in sections["organization.record_election"]
+    assert '<a id="organization-input-seat"></a>' in rpc_markdown
+    assert 'context_data={"actor": "officer:E001"}' in rpc_markdown
