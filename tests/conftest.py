@@ -16,7 +16,7 @@ import uuid  # noqa: E402
 
 import pytest  # noqa: E402
 import requests  # noqa: E402
-from kombu import Connection, Exchange, Queue  # noqa: E402
+from kombu import Connection, Exchange  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
@@ -25,6 +25,7 @@ from deploy.services import PLANNED_SERVICES, SERVICES  # noqa: E402
 from gonghui.actor import Actor  # noqa: E402
 from gonghui.migrations import migrate  # noqa: E402
 from gonghui.rpc_client import cluster_rpc  # noqa: E402
+from gonghui.testing import PlainSubscriber  # noqa: E402
 
 PG = os.environ.get("GONGHUI_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432")
 OFFICER = Actor("officer", "T0001")
@@ -130,34 +131,16 @@ def rpc(amqp_uri):
     return client
 
 
-class Subscriber:
-    """A plain AMQP consumer, as a downstream system would bind one: its own durable queue
-    bound to ``<service>.events`` for every routing key."""
+class Subscriber(PlainSubscriber):
+    """Collects what a downstream system bound to ``<service>.events`` would receive."""
 
     def __init__(self, amqp_uri, exchange, routing_key="#"):
-        self.connection = Connection(amqp_uri)
-        self.queue = Queue(f"downstream.test-{uuid.uuid4().hex[:8]}",
-                           Exchange(exchange, type="topic", durable=True, no_declare=True),
-                           routing_key=routing_key, durable=True)
         self.received = queue.Queue()
-        self.consumer = self.connection.Consumer([self.queue], callbacks=[self._on_message],
-                                                 accept=["json"])
-        self.consumer.consume()
-        self.thread = eventlet.spawn(self._drain)
+        super().__init__(amqp_uri, exchange, routing_key)
 
-    def _on_message(self, body, message):
+    def on_message(self, body, message):
         self.received.put({"body": body, "routing_key": message.delivery_info["routing_key"],
                            "properties": message.properties})
-        message.ack()
-
-    def _drain(self):
-        while True:
-            try:
-                self.connection.drain_events(timeout=0.5)
-            except TimeoutError:
-                continue
-            except Exception:  # noqa: BLE001 - connection closed at teardown
-                return
 
     def collect(self, count, timeout=15.0):
         """Wait for ``count`` messages; then a short quiet period to catch extras."""
@@ -169,10 +152,6 @@ class Subscriber:
         while not self.received.empty():
             got.append(self.received.get())
         return got
-
-    def close(self):
-        self.thread.kill()
-        self.connection.release()
 
 
 @pytest.fixture
