@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from nameko.timer import timer
 from sqlalchemy import func, select
 
+from gonghui import service as kit
 from gonghui.actor import SYSTEM_TICK
 from gonghui.clock import lock_periodic_work, today
 from gonghui.entrypoints import rpc
 from gonghui.errors import Conflict, GonghuiError, NotFound, ValidationError
 from gonghui.events import emit
-from gonghui.service import ServiceBase
 from services.organization import events, importer, rules
 from services.organization import schemas as s
 from services.organization.models import (
@@ -47,7 +47,9 @@ from services.organization.tree import (
 )
 
 
-class OrganizationService(ServiceBase):
+# The kit's base is reached through its module: `nameko run` starts every service class
+# found at the top level of this module.
+class OrganizationService(kit.ServiceBase):
     name = "organization"
 
     # ------------------------------------------------------------ helpers
