@@ -14,15 +14,20 @@
     gonghui health SERVICE          exit 0 when the service's /health says ok
 """
 
-import argparse
-import base64
-import json
-import os
-import sys
-from datetime import timedelta
-from pathlib import Path
+import warnings
 
-from deploy.services import SERVICES, service
+# nameko imports eventlet, which warns at import that it is deprecated (see README).
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+import argparse  # noqa: E402
+import base64
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+from datetime import timedelta  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from deploy.services import SERVICES, service  # noqa: E402
 
 OPERATOR = "operator:cli"
 
