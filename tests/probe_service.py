@@ -6,6 +6,7 @@ from collections import Counter
 from sqlalchemy import insert, text
 
 from gonghui.entrypoints import event_handler, rpc
+from gonghui.rpc_client import ServiceRpc
 from gonghui.service import ServiceBase
 from gonghui.tables import audit_log
 
@@ -15,6 +16,8 @@ ATTEMPTS = Counter()
 
 class ProbeService(ServiceBase):
     name = "probe"
+    nobody = ServiceRpc("nobody")  # no such service: calls can only time out
+    organization = ServiceRpc("organization")
 
     def _record(self, event, action):
         self.db.execute(insert(audit_log).values(
@@ -37,3 +40,11 @@ class ProbeService(ServiceBase):
         """Holds a database connection for 0.2 s of server-side sleep."""
         self.db.execute(text("SELECT pg_sleep(0.2)"))
         return "slept"
+
+    @rpc()
+    def ask_nobody(self):
+        return self.nobody.ping()
+
+    @rpc()
+    def organization_health(self):
+        return self.organization.health()["status"]

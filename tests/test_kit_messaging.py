@@ -193,3 +193,20 @@ def test_concurrent_database_work_does_not_serialise(start_service, rpc):
         assert [r.result() for r in replies] == ["slept"] * 20
         elapsed = time.monotonic() - started
     assert elapsed < 1.5, f"20 concurrent 0.2 s queries took {elapsed:.2f}s"
+
+
+def test_service_to_service_calls_have_a_timeout(start_service, rpc):
+    from gonghui.errors import ServiceTimeout
+
+    start_service(OrganizationService)
+    start_service(ProbeService, config_service="organization", RPC_TIMEOUT=0.5)
+    with rpc() as proxy:
+        assert proxy.probe.organization_health() == "ok"
+        started = time.monotonic()
+        try:
+            proxy.probe.ask_nobody()
+        except ServiceTimeout as exc:
+            assert "nobody.ping did not answer within 0.5s" in str(exc)
+        else:
+            raise AssertionError("expected a ServiceTimeout")
+        assert time.monotonic() - started < 3
