@@ -16,7 +16,7 @@ ATTEMPTS = Counter()
 
 class ProbeService(ServiceBase):
     name = "probe"
-    nobody = ServiceRpc("nobody")  # no such service: calls can only time out
+    itself = ServiceRpc("probe")
     organization = ServiceRpc("organization")
 
     def _record(self, event, action):
@@ -42,8 +42,9 @@ class ProbeService(ServiceBase):
         return "slept"
 
     @rpc()
-    def ask_nobody(self):
-        return self.nobody.ping()
+    def ask_slow_self(self):
+        """Calls its own 0.2 s ``sleep``: with a shorter RPC_TIMEOUT it must time out."""
+        return self.itself.sleep()
 
     @rpc()
     def organization_health(self):

@@ -199,14 +199,14 @@ def test_service_to_service_calls_have_a_timeout(start_service, rpc):
     from gonghui.errors import ServiceTimeout
 
     start_service(OrganizationService)
-    start_service(ProbeService, config_service="organization", RPC_TIMEOUT=0.5)
+    start_service(ProbeService, config_service="organization", RPC_TIMEOUT=0.1)
     with rpc() as proxy:
         assert proxy.probe.organization_health() == "ok"
         started = time.monotonic()
         try:
-            proxy.probe.ask_nobody()
+            proxy.probe.ask_slow_self()
         except ServiceTimeout as exc:
-            assert "nobody.ping did not answer within 0.5s" in str(exc)
+            assert "probe.sleep did not answer within 0.1s" in str(exc)
         else:
             raise AssertionError("expected a ServiceTimeout")
         assert time.monotonic() - started < 3
