@@ -32,7 +32,7 @@ OFFICER = Actor("officer", "T0001")
 
 
 def test_database_url(service_name):
-    return f"{PG}/gonghui_test_{service_name}"
+    return f"{PG}/gonghui_test_{service_name}_{os.getpid()}"
 
 
 test_database_url.__test__ = False
@@ -43,20 +43,33 @@ def infrastructure():
     return infra.ensure_infrastructure()
 
 
+def drop_stale_test_databases(conn):
+    """Test databases carry the pid of their pytest session, so several sessions (a
+    developer's and CI's) can run at once; those of sessions that are gone are dropped."""
+    names = conn.scalars(text(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'gonghui\\_test\\_%'")).all()
+    for name in names:
+        pid = name.rsplit("_", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not os.path.exists(f"/proc/{pid}"):
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
 def migrated_databases(infrastructure):
-    """Drop and recreate each service's test database, then run its migrations."""
+    """Create each service's test database for this session and run its migrations."""
     admin = create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT")
-    urls = {}
+    urls = {spec.name: test_database_url(spec.name) for spec in SERVICES}
     with admin.connect() as conn:
-        for spec in SERVICES:
-            name = f"gonghui_test_{spec.name}"
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            urls[spec.name] = test_database_url(spec.name)
-    admin.dispose()
+        drop_stale_test_databases(conn)
+        for url in urls.values():
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
     for service_name, url in urls.items():
         migrate(service_name, url)
-    return urls
+    yield urls
+    with admin.connect() as conn:
+        for url in urls.values():
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def truncate_all(url):
