@@ -13,6 +13,7 @@ import json  # noqa: E402
 import os  # noqa: E402
 import queue  # noqa: E402
 import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 import requests  # noqa: E402
@@ -43,6 +44,12 @@ def infrastructure():
     return infra.ensure_infrastructure()
 
 
+def services_with_migrations():
+    """Every service folder that has Alembic migrations (listed or not in deploy.services)."""
+    root = Path(__file__).resolve().parent.parent / "services"
+    return sorted(p.parent.name for p in root.glob("*/migrations/env.py"))
+
+
 def drop_stale_test_databases(conn):
     """Test databases carry the pid of their pytest session, so several sessions (a
     developer's and CI's) can run at once; those of sessions that are gone are dropped."""
@@ -58,7 +65,7 @@ def drop_stale_test_databases(conn):
 def migrated_databases(infrastructure):
     """Create each service's test database for this session and run its migrations."""
     admin = create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT")
-    urls = {spec.name: test_database_url(spec.name) for spec in SERVICES}
+    urls = {name: test_database_url(name) for name in services_with_migrations()}
     with admin.connect() as conn:
         drop_stale_test_databases(conn)
         for url in urls.values():
