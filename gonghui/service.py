@@ -1,6 +1,9 @@
 """What every service class starts from: its database, the current actor, health checks."""
 
+from nameko.extensions import DependencyProvider
+
 from gonghui.actor import CurrentActor
+from gonghui.calendar import WorkingCalendar
 from gonghui.db import Database
 from gonghui.health import HealthEntrypoints
 
@@ -8,3 +11,13 @@ from gonghui.health import HealthEntrypoints
 class ServiceBase(HealthEntrypoints):
     db = Database()
     actor = CurrentActor()
+
+
+class WorkingDays(DependencyProvider):
+    """The Chinese working-day calendar, with the operator-loaded years of HOLIDAYS_DIR."""
+
+    def setup(self):
+        self.calendar = WorkingCalendar(self.container.config.get("HOLIDAYS_DIR"))
+
+    def get_dependency(self, worker_ctx):
+        return self.calendar

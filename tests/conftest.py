@@ -47,7 +47,7 @@ def infrastructure():
 def services_with_migrations():
     """Every service folder that has Alembic migrations (listed or not in deploy.services)."""
     root = Path(__file__).resolve().parent.parent / "services"
-    return sorted(p.parent.name for p in root.glob("*/migrations/env.py"))
+    return sorted(p.parent.parent.name for p in root.glob("*/migrations/env.py"))
 
 
 def drop_stale_test_databases(conn):

@@ -63,6 +63,7 @@ BAD_INPUT = {
                     "file_format"),
     "export_file": ({"kind": "pets", "file_format": "csv"}, "kind"),
     "health": ({"verbose": True}, "_schema"),
+    "directory_snapshot": ({"since": 1}, "_schema"),
 }
 
 # Well-formed calls that the current state must refuse.

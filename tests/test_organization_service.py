@@ -289,3 +289,12 @@ def test_emitted_events_match_the_published_contract(start_service, rpc, subscri
         assert envelope_errors(message["body"]) == [], message["body"]["type"]
         assert message["routing_key"] == message["body"]["type"].split(".", 1)[1]
         assert message["properties"]["message_id"] == message["body"]["id"]
+
+
+def test_directory_snapshot_for_read_model_resyncs(demo):
+    org, units = demo
+    snapshot = org.directory_snapshot()
+    assert len(snapshot["units"]) == len(units)
+    assert len(snapshot["members"]) == len(org.list_members(limit=5000))
+    chairs = [r for r in snapshot["roles"] if r["role"] == "chair"]
+    assert len(chairs) == 8  # the company union and the seven grassroots unions

@@ -440,3 +440,41 @@ class ExportOut(Schema):
     file_format = fields.String()
     rows = fields.Integer()
     content_base64 = fields.String()
+
+
+class SnapshotUnit(Schema):
+    unit_id = fields.Integer()
+    name = fields.String()
+    parent_id = fields.Integer(allow_none=True)
+    closed = fields.Boolean()
+
+
+class SnapshotUnion(Schema):
+    union_id = fields.Integer()
+    unit_id = fields.Integer()
+    level = fields.String()
+    closed = fields.Boolean()
+
+
+class SnapshotMember(Schema):
+    member_id = fields.Integer()
+    name = fields.String()
+    unit_id = fields.Integer()
+    gender = fields.String()
+    email = fields.String(allow_none=True)
+    mobile = fields.String(allow_none=True)
+    wecom_id = fields.String(allow_none=True)
+    left = fields.Boolean()
+
+
+class SnapshotRole(Schema):
+    member_id = fields.Integer()
+    union_id = fields.Integer()
+    role = fields.String()
+
+
+class DirectorySnapshot(Schema):
+    units = fields.List(fields.Nested(SnapshotUnit))
+    unions = fields.List(fields.Nested(SnapshotUnion))
+    members = fields.List(fields.Nested(SnapshotMember))
+    roles = fields.List(fields.Nested(SnapshotRole))

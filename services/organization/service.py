@@ -929,3 +929,26 @@ class OrganizationService(kit.ServiceBase):
         content = importer.write_rows(kind, file_format, records)
         return {"kind": kind, "file_format": file_format, "rows": len(records),
                 "content_base64": base64.b64encode(content).decode()}
+
+    @rpc(result=s.DirectorySnapshot)
+    def directory_snapshot(self):
+        """Everything a consumer's read model of the tree needs, for a full resync: open and
+        closed units, unions, members, and the roles held today."""
+        as_of = today()
+        return {
+            "units": [{"unit_id": u.id, "name": u.name, "parent_id": u.parent_id,
+                       "closed": u.closed_on is not None}
+                      for u in self.db.scalars(select(Unit).order_by(Unit.id))],
+            "unions": [{"union_id": u.id, "unit_id": u.unit_id, "level": u.level,
+                        "closed": u.closed_on is not None}
+                       for u in self.db.scalars(select(Union).order_by(Union.id))],
+            "members": [{"member_id": m.id, "name": m.name, "unit_id": m.unit_id,
+                         "gender": m.gender, "email": m.email, "mobile": m.mobile,
+                         "wecom_id": m.wecom_id, "left": m.left_on is not None}
+                        for m in self.db.scalars(select(Member).order_by(Member.id))],
+            "roles": [{"member_id": a.member_id, "union_id": a.union_id, "role": a.role}
+                      for a in self.db.scalars(select(RoleAssignment).where(
+                          RoleAssignment.starts_on <= as_of,
+                          (RoleAssignment.ends_on.is_(None)) | (RoleAssignment.ends_on > as_of))
+                          .order_by(RoleAssignment.id))],
+        }
