@@ -91,9 +91,16 @@ def emit(session, declared, data, *, actor, aggregate, changes=None, action=None
     session.execute(insert(outbox).values(
         event_id=envelope["id"], event_type=declared.type, aggregate_type=aggregate_type,
         aggregate_id=str(aggregate_id), envelope=envelope))
-    session.execute(insert(audit_log).values(
-        actor_kind=actor.kind, actor_id=actor.id, action=action or declared.type,
-        entity_type=aggregate_type, entity_id=str(aggregate_id),
-        changes=changes if changes is not None else envelope["data"], event_id=envelope["id"]))
+    record_change(session, actor, action or declared.type, aggregate,
+                  changes if changes is not None else envelope["data"], envelope["id"])
     session.info["outbox_written"] = True
     return envelope
+
+
+def record_change(session, actor, action, entity, changes, event_id=None):
+    """The audit trail: who did what to which record, in the caller's transaction. Changes
+    that publish an event go through :func:`emit`, which calls this."""
+    entity_type, entity_id = entity
+    session.execute(insert(audit_log).values(
+        actor_kind=actor.kind, actor_id=actor.id, action=action, entity_type=entity_type,
+        entity_id=str(entity_id), changes=changes, event_id=event_id))

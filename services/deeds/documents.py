@@ -1,0 +1,150 @@
+"""Printable documents: the quarterly public notice (HTML and PDF) and the ledger workbook
+(台账) laid out as an office prints it."""
+
+import html
+import io
+from datetime import date
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from services.deeds.rules import BATCH_NAMES, FOCUS_AREAS
+
+LEVEL_NAMES = {"party_committee": "党委", "grassroots": "基层"}
+STATUS_NAMES = {"open": "推进中", "completed": "已办结", "noticed": "已公示",
+                "non_conforming": "不符合"}
+TRACK_NAMES = {"on_track": "正常推进", "under_supervision": "督办中",
+               "completed_awaiting_notice": "已办结待公示", "publicly_noticed": "已公示",
+               "non_conforming": "不符合待整改"}
+
+
+def chinese_date(day):
+    return f"{day.year}年{day.month}月{day.day}日" if day else ""
+
+
+def _notice_title(notice):
+    return f"{notice.year}年第{notice.quarter}季度“我为群众办实事”已办结实事公示"
+
+
+def notice_html(notice, rows):
+    body = "".join(
+        f"<tr><td>{n}</td><td>{html.escape(r['item_title'])}</td>"
+        f"<td>{LEVEL_NAMES.get(r['level'], r['level'])}</td>"
+        f"<td>{html.escape(BATCH_NAMES.get(r['batch'], r['batch']))}</td>"
+        f"<td>{html.escape(r['owner_unit_name'])}</td>"
+        f"<td>{html.escape(r['responsible_member_name'] or '')}</td>"
+        f"<td>{chinese_date(r['completed_on'])}</td></tr>"
+        for n, r in enumerate(rows, start=1))
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{_notice_title(notice)}</title>
+<style>
+body {{ font-family: "Noto Serif CJK SC", "SimSun", serif; margin: 2cm; }}
+h1 {{ text-align: center; font-size: 20pt; }}
+table {{ border-collapse: collapse; width: 100%; font-size: 11pt; }}
+th, td {{ border: 1px solid #000; padding: 4px 6px; }}
+th {{ background: #eee; }}
+p.window {{ margin-top: 1.5em; }}
+@media print {{ body {{ margin: 1cm; }} }}
+</style></head><body>
+<h1>{_notice_title(notice)}</h1>
+<p>现将本季度已办结的实事项目予以公示，接受职工群众监督。</p>
+<table><thead><tr><th>序号</th><th>实事项目</th><th>层级</th><th>类别</th><th>责任单位</th>
+<th>责任人</th><th>办结日期</th></tr></thead><tbody>{body}</tbody></table>
+<p class="window">公示期：{chinese_date(notice.opens_on)}至{chinese_date(notice.closes_on)}。
+如有异议，请在公示期内通过平台提出并说明理由。</p>
+</body></html>
+"""
+
+
+def notice_pdf(notice, rows):
+    # reportlab's built-in CID font renders Chinese without shipping a font file.
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    title = ParagraphStyle("title", fontName="STSong-Light", fontSize=16, leading=22,
+                           alignment=1)
+    text = ParagraphStyle("text", fontName="STSong-Light", fontSize=9, leading=12)
+    data = [["序号", "实事项目", "层级", "类别", "责任单位", "责任人", "办结日期"]] + [
+        [str(n), Paragraph(html.escape(r["item_title"]), text),
+         LEVEL_NAMES.get(r["level"], r["level"]), BATCH_NAMES.get(r["batch"], r["batch"]),
+         Paragraph(html.escape(r["owner_unit_name"]), text),
+         r["responsible_member_name"] or "", chinese_date(r["completed_on"])]
+        for n, r in enumerate(rows, start=1)]
+    table = Table(data, repeatRows=1, colWidths=[30, 260, 40, 60, 140, 60, 90])
+    table.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), "STSong-Light", 9),
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(buffer, pagesize=landscape(A4), title=_notice_title(notice))
+    document.build([Paragraph(_notice_title(notice), title), Spacer(1, 12), table,
+                    Spacer(1, 12),
+                    Paragraph(f"公示期：{chinese_date(notice.opens_on)}至"
+                              f"{chinese_date(notice.closes_on)}。如有异议，请在公示期内提出。",
+                              text)])
+    return buffer.getvalue()
+
+
+def render_notice(notice, rows, file_format):
+    if file_format == "pdf":
+        return notice_pdf(notice, rows)
+    return notice_html(notice, rows).encode("utf-8")
+
+
+LEDGER_COLUMNS = [
+    ("序号", 6), ("层级", 8), ("聚焦方向", 26), ("类别", 10), ("实事项目", 40),
+    ("责任单位", 20), ("责任人", 10), ("计划完成", 12), ("进度%", 8), ("状态", 10),
+    ("当前环节", 14), ("月报次数", 9), ("按时报送", 9), ("最近月报", 10), ("督办次数", 9),
+    ("办结日期", 12), ("整改意见", 30)]
+
+
+def ledger_workbook(rows, year=None):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "实事台账"
+    title = f"{year or ''}年“我为群众办实事”项目台账".lstrip("年")
+    sheet.cell(row=1, column=1, value=title).font = Font(size=16, bold=True)
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(LEDGER_COLUMNS))
+    sheet.cell(row=1, column=1).alignment = Alignment(horizontal="center")
+    sheet.cell(row=2, column=1, value=f"导出日期：{chinese_date(date.today())}")
+    thin = Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    header_fill = PatternFill("solid", fgColor="DDDDDD")
+    for col, (name, width) in enumerate(LEDGER_COLUMNS, start=1):
+        cell = sheet.cell(row=3, column=col, value=name)
+        cell.font, cell.fill, cell.border = Font(bold=True), header_fill, border
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    for n, r in enumerate(rows, start=1):
+        values = [n, LEVEL_NAMES.get(r["level"], r["level"]),
+                  FOCUS_AREAS.get(r["focus_area"], r["focus_area"]),
+                  BATCH_NAMES.get(r["batch"], r["batch"]), r["title"], r["owner_unit_name"],
+                  r["responsible_member_name"] or "", r["planned_completion"], r["progress"],
+                  STATUS_NAMES.get(r["status"], r["status"]),
+                  TRACK_NAMES.get(r["track"], r["track"]), r["reports"], r["reports_on_time"],
+                  r["last_report_period"] or "", r["supervision_orders"],
+                  r["completed_on"], r["feedback"] or ""]
+        for col, value in enumerate(values, start=1):
+            cell = sheet.cell(row=3 + n, column=col, value=value)
+            cell.border = border
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+            if isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+    sheet.freeze_panes = "A4"
+    sheet.print_title_rows = "3:3"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.auto_filter.ref = f"A3:{get_column_letter(len(LEDGER_COLUMNS))}{3 + len(rows)}"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,172 @@
+"""The deed cycle's rules in plain Python: no nameko, no database.
+
+Vocabulary: practical deeds for the workforce (我为群众办实事), the five focuses (五个聚焦),
+the five batches (五个一批: strengthening 强企, talent 成才, warm-heart 暖心, care 关爱,
+foundation 基础), party-committee list (党委) and grassroots list (基层), monthly report
+(月汇报), supervision (月督办), quarterly public notice (季公示), quarterly evaluation (季评价),
+commitment (承诺), ledger (台账).
+"""
+
+import calendar as month_calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from gonghui.errors import Conflict
+
+LEVELS = ("party_committee", "grassroots")
+BATCHES = ("strengthening", "talent", "warm_heart", "care", "foundation")
+BATCH_NAMES = {"strengthening": "强企工程", "talent": "成才工程", "warm_heart": "暖心工程",
+               "care": "关爱工程", "foundation": "基础工程"}
+# The article's five focuses; names are configurable (focus_area codes are stable).
+FOCUS_AREAS = {
+    "key_work": "聚焦年度重点工作落地落实",
+    "deep_problems": "聚焦解决制约企业高质量发展深层次系统性问题",
+    "conditions": "聚焦员工工作和生活条件改善",
+    "talent": "聚焦人才队伍建设",
+    "reform": "聚焦深化改革和服务基层能力提升",
+}
+IDEA_FLOW = {"submitted": ("argued", "declined"), "argued": ("studied", "declined"),
+             "studied": ("accepted", "declined")}
+ITEM_STATUSES = ("open", "completed", "noticed", "non_conforming")
+TRACKS = ("on_track", "under_supervision", "completed_awaiting_notice", "publicly_noticed",
+          "non_conforming")
+OFFICER_ROLES = ("chair", "vice_chair")
+DEFAULT_WEIGHTS = {"completion": 0.35, "timeliness": 0.25, "supervision": 0.15,
+                   "objections": 0.10, "satisfaction": 0.15}
+
+
+@dataclass(frozen=True)
+class Settings:
+    report_due_day: int = 25
+    due_notice_working_days: int = 3
+    supervision_working_days: int = 5
+    notice_working_days: int = 5
+
+
+def check_idea_step(status, step):
+    if step not in IDEA_FLOW.get(status, ()):
+        raise Conflict(f"an idea that is {status} cannot be {step}",
+                       {"status": [f"{status} allows {IDEA_FLOW.get(status, ()) or 'nothing'}"]})
+
+
+def track(status, has_open_supervision):
+    """Every item is in exactly one track at every moment."""
+    if status == "non_conforming":
+        return "non_conforming"
+    if status == "noticed":
+        return "publicly_noticed"
+    if status == "completed":
+        return "completed_awaiting_notice"
+    return "under_supervision" if has_open_supervision else "on_track"
+
+
+def owes_reports(status):
+    """Items not completed owe monthly reports (non-conforming ones are being redone)."""
+    return status in ("open", "non_conforming")
+
+
+def check_can_report(status):
+    if not owes_reports(status):
+        raise Conflict(f"an item that is {status} takes no progress reports",
+                       {"item_id": [f"item is {status}"]})
+
+
+def period_of(day):
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def previous_period(period):
+    year, month = map(int, period.split("-"))
+    return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
+
+
+def period_start(period):
+    year, month = map(int, period.split("-"))
+    return date(year, month, 1)
+
+
+def due_date(period, due_day, calendar):
+    """The report's due day in a month, moved to the previous working day when it falls on
+    a weekend or holiday."""
+    start = period_start(period)
+    last = month_calendar.monthrange(start.year, start.month)[1]
+    return calendar.working_day_on_or_before(start.replace(day=min(due_day, last)))
+
+
+def owes_period(created_on, period):
+    """An item owes a report from the first month after the one it was created in."""
+    return period_start(period) > created_on
+
+
+def weighted_progress(children):
+    """(weight, progress) pairs → the parent's progress, rounded down."""
+    total = sum(w for w, _ in children)
+    if total <= 0:
+        return 0
+    return int(sum(w * p for w, p in children) / total)
+
+
+def quarter_of(day):
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def quarter_bounds(year, quarter):
+    first = date(year, 3 * quarter - 2, 1)
+    last_month = 3 * quarter
+    last = date(year, last_month, month_calendar.monthrange(year, last_month)[1])
+    return first, last
+
+
+def notice_window(year, quarter, settings, calendar):
+    """(opens_on, closes_on): the first working day after the quarter, open N working days."""
+    _, last = quarter_bounds(year, quarter)
+    opens = calendar.next_working_day(last)
+    return opens, calendar.add_working_days(opens, settings.notice_working_days - 1)
+
+
+def previous_quarter(year, quarter):
+    return (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+
+
+def check_objection_window(status, closes_on, raised_on):
+    if status != "open" or raised_on > closes_on:
+        raise Conflict("the notice is closed for objections",
+                       {"notice_id": [f"objections were open until {closes_on}"]})
+
+
+def score_units(stats, weights):
+    """stats: {unit_id: dict(completed, items, reports_on_time, reports_owed,
+    supervision_orders, upheld_objections, satisfaction (0..1 or None))} → ranking rows."""
+    rows = []
+    for unit_id, s in stats.items():
+        completion = s["completed"] / s["items"] if s["items"] else 0.0
+        on_time = s["reports_on_time"] / s["reports_owed"] if s["reports_owed"] else 1.0
+        satisfaction = s["satisfaction"] if s["satisfaction"] is not None else 0.5
+        score = (weights["completion"] * completion + weights["timeliness"] * on_time
+                 + weights["supervision"] / (1 + s["supervision_orders"])
+                 + weights["objections"] / (1 + s["upheld_objections"])
+                 + weights["satisfaction"] * satisfaction)
+        rows.append({"unit_id": unit_id, "score": round(100 * score, 2),
+                     "completion_rate": round(completion, 4), "on_time_rate": round(on_time, 4),
+                     "supervision_orders": s["supervision_orders"],
+                     "upheld_objections": s["upheld_objections"],
+                     "satisfaction": s["satisfaction"]})
+    rows.sort(key=lambda r: (-r["score"], r["unit_id"]))
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
+    return rows
+
+
+def check_weights(weights):
+    if set(weights) != set(DEFAULT_WEIGHTS) or any(w < 0 for w in weights.values()) or abs(
+            sum(weights.values()) - 1.0) > 1e-6:
+        raise Conflict("evaluation weights must name every criterion, be >= 0 and add up to 1",
+                       {"weights": [f"criteria: {sorted(DEFAULT_WEIGHTS)}"]})
+
+
+def commitment_ratio(achieved, target):
+    return round(achieved / target, 4) if target else 0.0
+
+
+def days(n):
+    return timedelta(days=n)
