@@ -41,7 +41,6 @@ from deploy.services import PLANNED_SERVICES, SERVICES, VHOST
 DEFINITIONS_PATH = Path(__file__).resolve().parent / "rabbitmq" / "definitions.json"
 
 RPC_EXCHANGE = "nameko-rpc"  # nameko 2.14.1's default ``rpc_exchange``
-DEFAULT_EXCHANGE = "amq.default"  # how RabbitMQ names the default exchange in permission checks
 STANDALONE_PROXY = "standalone_rpc_proxy"  # nameko's service name for standalone RPC proxies
 DEFAULT_DELIVERY_LIMIT = 20  # EVENT_DELIVERY_LIMIT default in gonghui.entrypoints
 
@@ -142,18 +141,24 @@ def permissions(service_name, consumes_from=()):
 
     * configure: ``nameko-rpc`` (kombu redeclares a queue's exchange: the RPC queue and the
       reply queue are bound to it), its RPC queue ``rpc-<s>``, its reply queues
-      ``rpc.reply-<s>-<uuid>``, and its handler queues ``evt-<src>-<event>--<s>.<method>``
-      with their ``.retry`` and ``.dlq``. Not the event exchanges: they come from the
-      definitions (services run with ``DECLARE_EVENT_EXCHANGES: false``).
+      ``rpc.reply-<s>-<uuid>``, and - only when it handles events - its handler queues
+      ``evt-<src>-<event>--<s>.<method>`` with their ``.retry`` and ``.dlq``, and its retry
+      exchange ``<s>.retry`` (``exchange.declare`` needs configure even when the exchange
+      exists). Not the event exchanges: they come from the definitions (services run with
+      ``DECLARE_EVENT_EXCHANGES: false``).
     * write: ``nameko-rpc`` (requests and replies), ``<s>.events`` (the outbox relay), its RPC
-      and reply queues and handler queues (``queue.bind`` needs write on the queue), and - only
-      when it handles events - ``amq.default``: failed events are parked in ``.retry`` /
-      ``.dlq`` through the default exchange, and declaring a queue with a dead-letter exchange
-      needs write on that exchange.
-    * read: ``nameko-rpc`` and the exchanges it consumes from (``queue.bind`` needs read on the
-      exchange), its RPC, reply and handler queues (consume) and the ``.retry`` queues
-      (declaring a queue with a dead-letter exchange needs read on the queue).
+      and reply queues and its handler queues with their ``.retry`` and ``.dlq``
+      (``queue.bind`` needs write on the queue), and ``<s>.retry``: failed events are parked
+      in ``.retry`` / ``.dlq`` through it, and declaring a queue whose dead-letter exchange it
+      is needs write on it. Never ``amq.default``: through the default exchange a user can
+      publish into any queue of the vhost by name.
+    * read: ``nameko-rpc``, ``<s>.retry`` and the exchanges it consumes from (``queue.bind``
+      needs read on the exchange), its RPC, reply and handler queues (consume) and the
+      ``.retry`` queues (declaring a queue with a dead-letter exchange needs read on the
+      queue).
     """
+    from gonghui.entrypoints import retry_exchange_name
+
     s = _esc(_check_name(service_name))
     sources = sorted({_check_name(src) for src in consumes_from})
     rpc_queue = f"rpc-{s}"
@@ -165,9 +170,10 @@ def permissions(service_name, consumes_from=()):
     if sources:
         src = "|".join(_esc(x) for x in sources)
         handler_queue = rf"evt-(?:{src})-{_EVENT}--{s}\.{_METHOD}"
-        configure.append(rf"{handler_queue}(?:\.retry|\.dlq)?")
-        write += [handler_queue, _esc(DEFAULT_EXCHANGE)]
-        read += [rf"{handler_queue}(?:\.retry)?", rf"(?:{src})\.events"]
+        retry_x = _esc(retry_exchange_name(service_name))
+        configure += [rf"{handler_queue}(?:\.retry|\.dlq)?", retry_x]
+        write += [rf"{handler_queue}(?:\.retry|\.dlq)?", retry_x]
+        read += [rf"{handler_queue}(?:\.retry)?", retry_x, rf"(?:{src})\.events"]
     return {"configure": _alternation(configure), "write": _alternation(write),
             "read": _alternation(read)}
 
@@ -220,29 +226,34 @@ def exchange_names(specs=None, handlers=()):
 
 def definitions(specs=None, handlers=None, vhost=VHOST, delivery_limit=DEFAULT_DELIVERY_LIMIT):
     """RabbitMQ definitions (no users, no permissions, no passwords)."""
-    from gonghui.entrypoints import queue_arguments, retry_queue_arguments
+    from gonghui.entrypoints import queue_arguments, retry_exchange_name, retry_queue_arguments
 
     handlers = discover_handlers(specs) if handlers is None else sorted(handlers)
 
-    def exchange(name):
-        return {"name": name, "vhost": vhost, "type": "topic", "durable": True,
+    def exchange(name, kind="topic"):
+        return {"name": name, "vhost": vhost, "type": kind, "durable": True,
                 "auto_delete": False, "internal": False, "arguments": {}}
 
     def queue(name, arguments):
         return {"name": name, "vhost": vhost, "durable": True, "auto_delete": False,
                 "arguments": dict(sorted(arguments.items()))}
 
+    def binding(source, destination, routing_key):
+        return {"source": source, "vhost": vhost, "destination": destination,
+                "destination_type": "queue", "routing_key": routing_key, "arguments": {}}
+
     exchanges = [exchange(RPC_EXCHANGE)] + [exchange(n) for n in exchange_names(specs,
                                                                                  handlers)]
+    exchanges += [exchange(retry_exchange_name(name), "direct")
+                  for name in sorted({h.service for h in handlers})]
     queues, bindings = [], []
     for h in handlers:
-        q = h.queue
-        queues += [queue(q, queue_arguments(q, delivery_limit)),
-                   queue(f"{q}.retry", retry_queue_arguments(q)),
+        q, retry_x = h.queue, retry_exchange_name(h.service)
+        queues += [queue(q, queue_arguments(q, delivery_limit, retry_x)),
+                   queue(f"{q}.retry", retry_queue_arguments(q, retry_x)),
                    queue(f"{q}.dlq", {})]
-        bindings.append({"source": f"{h.source}.events", "vhost": vhost, "destination": q,
-                         "destination_type": "queue", "routing_key": h.event,
-                         "arguments": {}})
+        bindings.append(binding(f"{h.source}.events", q, h.event))
+        bindings += [binding(retry_x, name, name) for name in (q, f"{q}.retry", f"{q}.dlq")]
     return {"vhosts": [{"name": vhost}], "exchanges": exchanges, "queues": queues,
             "bindings": bindings}
 

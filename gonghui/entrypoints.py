@@ -8,7 +8,8 @@ primitives.
 ``@event_handler(source, event)``: the envelope is validated (an invalid one goes straight to
 the dead-letter queue), the event id is recorded in the inbox table in the same transaction
 as the handler's effects so a repeat is ignored, and a failing handler is retried with
-exponential backoff through a per-queue retry queue, then dead-lettered with its error.
+exponential backoff through a per-queue retry queue, then dead-lettered with its error; both
+are reached through the consuming service's own ``<service>.retry`` exchange.
 """
 
 import functools
@@ -18,7 +19,8 @@ from collections import namedtuple
 from datetime import UTC, datetime
 
 import marshmallow
-from kombu import Connection, Queue
+from eventlet.semaphore import Semaphore
+from kombu import Connection, Exchange, Queue
 from nameko.events import EventHandler
 from nameko.messaging import Consumer
 from nameko.rpc import Rpc
@@ -118,16 +120,24 @@ def parse_envelope(body):
                  envelope["occurred_at"], envelope["producer"], envelope["actor"], data)
 
 
-def queue_arguments(queue_name, delivery_limit):
+def retry_exchange_name(service_name):
+    """The consuming service's own direct exchange for its handlers' retries and dead
+    letters: failed events are parked, and come back, through it - never through the
+    default exchange, which would let the service publish into any queue by name."""
+    return f"{service_name}.retry"
+
+
+def queue_arguments(queue_name, delivery_limit, retry_exchange):
     # Quorum queue: a message whose handler crashes the process again and again is
-    # dead-lettered by the broker after ``delivery_limit`` deliveries.
+    # dead-lettered by the broker after ``delivery_limit`` deliveries, to ``<queue>.dlq``.
     return {"x-queue-type": "quorum", "x-delivery-limit": delivery_limit,
-            "x-dead-letter-exchange": "", "x-dead-letter-routing-key": f"{queue_name}.dlq"}
+            "x-dead-letter-exchange": retry_exchange,
+            "x-dead-letter-routing-key": f"{queue_name}.dlq"}
 
 
-def retry_queue_arguments(queue_name):
+def retry_queue_arguments(queue_name, retry_exchange):
     # Messages wait here for their per-message TTL, then go back to the handler's queue.
-    return {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue_name}
+    return {"x-dead-letter-exchange": retry_exchange, "x-dead-letter-routing-key": queue_name}
 
 
 def handler_queue_name(source_service, event_name, service_name, method_name):
@@ -144,19 +154,33 @@ class ReliableEventHandler(EventHandler):
         self.delivery_limit = int(config.get("EVENT_DELIVERY_LIMIT", 20))
         name = handler_queue_name(self.source_service, self.event_type,
                                   self.container.service_name, self.method_name)
+        self.retry_exchange = retry_exchange_name(self.container.service_name)
         self.queue = Queue(name, exchange=get_event_exchange(self.source_service, config),
                            routing_key=self.event_type, durable=True,
-                           queue_arguments=queue_arguments(name, self.delivery_limit))
+                           queue_arguments=queue_arguments(name, self.delivery_limit,
+                                                           self.retry_exchange))
         self.publisher = ConfirmingPublisher(config["AMQP_URI"])
+        # one connection for every worker of this handler: two failing at once must not read
+        # its socket together (eventlet refuses: "Second simultaneous read")
+        self.publisher_lock = Semaphore()
         Consumer.setup(self)
 
     def start(self):
+        """Declare (idempotently; the deploy definitions declare the same) the service's
+        retry exchange, the handler's queue, its ``.retry`` and ``.dlq``, and their bindings
+        on the retry exchange, each queue under its own name as routing key."""
         with Connection(self.container.config["AMQP_URI"]) as conn:
             channel = conn.channel()
             name = self.queue.name
+            Exchange(self.retry_exchange, type="direct", durable=True)(channel).declare()
+            Queue(name, durable=True, queue_arguments=self.queue.queue_arguments)(
+                channel).queue_declare()
             Queue(f"{name}.retry", durable=True,
-                  queue_arguments=retry_queue_arguments(name))(channel).queue_declare()
+                  queue_arguments=retry_queue_arguments(name, self.retry_exchange))(
+                channel).queue_declare()
             Queue(f"{name}.dlq", durable=True)(channel).queue_declare()
+            for queue_name in (name, f"{name}.retry", f"{name}.dlq"):
+                channel.queue_bind(queue_name, self.retry_exchange, queue_name)
 
     def stop(self):
         super().stop()
@@ -177,7 +201,7 @@ class ReliableEventHandler(EventHandler):
         headers["x-gonghui-error"] = "".join(
             traceback.format_exception_only(type(exc), exc)).strip()[:2000]
         properties = {"headers": headers, "content_type": message.content_type,
-                      "message_id": message.properties.get("message_id")}
+                      "message_id": message.properties.get("message_id"), "mandatory": True}
         name = self.queue.name
         if isinstance(exc, PoisonEvent) or attempt > self.retry_limit:
             headers["x-gonghui-dead-lettered-at"] = datetime.now(UTC).isoformat()
@@ -190,7 +214,11 @@ class ReliableEventHandler(EventHandler):
             log.warning("event handler failed (attempt %s), retrying in %ss", attempt,
                         self.backoff_seconds(attempt))
         try:
-            self.publisher.publish("", target, message.body, properties)
+            with self.publisher_lock:
+                returned = len(self.publisher.returned)
+                self.publisher.publish(self.retry_exchange, target, message.body, properties)
+                if len(self.publisher.returned) > returned:  # mandatory: nothing routed it
+                    raise PublishFailed(f"{self.retry_exchange} has no binding for {target}")
         except PublishFailed:
             log.exception("could not park the failed event; requeueing it")
             self.queue_consumer.requeue_message(message)

@@ -22,7 +22,12 @@ from kombu import Connection, Exchange, Producer, Queue
 
 from deploy import broker, infra, postgres, runner
 from deploy.services import SERVICES, ServiceSpec
-from gonghui.entrypoints import handler_queue_name, queue_arguments, retry_queue_arguments
+from gonghui.entrypoints import (
+    handler_queue_name,
+    queue_arguments,
+    retry_exchange_name,
+    retry_queue_arguments,
+)
 
 RPC = Exchange("nameko-rpc", type="topic", durable=True)
 
@@ -40,9 +45,14 @@ def rabbit():
 
 # --------------------------------------------------------------------- permissions
 
-# organization pretends to handle deeds.item_created, so handler queues are covered too
+# organization pretends to handle deeds.item_created, and deeds organization.unit_created, so
+# handler queues and retry exchanges of two services are covered
 HANDLER = broker.Handler("deeds", "item_created", "organization", "on_item_created")
 HQ = handler_queue_name("deeds", "item_created", "organization", "on_item_created")
+RETRY_X = retry_exchange_name("organization")
+DEEDS_HANDLER = broker.Handler("organization", "unit_created", "deeds", "on_unit_created")
+DEEDS_HQ = DEEDS_HANDLER.queue
+HANDLERS = [HANDLER, DEEDS_HANDLER]
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +60,26 @@ def broker_env(rabbit):
     api, admin = rabbit
     vhost = f"gh-test-{uuid.uuid4().hex[:10]}"
     prefix = f"t{secrets.token_hex(3)}-"
-    passwords = {u: secrets.token_hex(16) for u in ("organization", "operator", "downstream")}
-    specs = [ServiceSpec("organization", 8101)]
-    summary = broker.apply(api, admin, vhost, passwords, specs=specs, handlers=[HANDLER],
+    passwords = {u: secrets.token_hex(16)
+                 for u in ("organization", "deeds", "operator", "downstream")}
+    specs = [ServiceSpec("organization", 8101), ServiceSpec("deeds", 8102)]
+    summary = broker.apply(api, admin, vhost, passwords, specs=specs, handlers=HANDLERS,
                            user_prefix=prefix)
     env = {"api": api, "admin": admin, "vhost": vhost, "prefix": prefix,
            "passwords": passwords, "specs": specs, "summary": summary}
     yield env
     broker.teardown(api, admin, vhost, [prefix + u for u in passwords])
+
+
+def admin_connect(env):
+    uri = (f"amqp://{quote(env['admin'][0])}:{quote(env['admin'][1])}@{infra.RABBIT_HOST}:"
+           f"{infra.RABBIT_PORT}/{quote(env['vhost'], safe='')}")
+    return Connection(uri, connect_timeout=5)
+
+
+def depth(env, queue_name):
+    with admin_connect(env) as conn:
+        return conn.channel().queue_declare(queue_name, passive=True).message_count
 
 
 def connect(env, user):
@@ -91,14 +113,14 @@ def get_one(conn, queue_name, timeout=5.0):
 def test_apply_is_idempotent_and_sets_the_documented_permissions(broker_env):
     env = broker_env
     again = broker.apply(env["api"], env["admin"], env["vhost"], env["passwords"],
-                         specs=env["specs"], handlers=[HANDLER], user_prefix=env["prefix"])
+                         specs=env["specs"], handlers=HANDLERS, user_prefix=env["prefix"])
     assert again["users"] == env["summary"]["users"]
     v = quote(env["vhost"], safe="")
     listed = requests.get(f"{env['api']}/vhosts/{v}/permissions", auth=env["admin"],
                           timeout=10).json()
     got = {p["user"]: {k: p[k] for k in ("configure", "write", "read")} for p in listed
            if p["user"].startswith(env["prefix"])}  # (the admin who made the vhost has all)
-    expected = broker.user_permissions(env["specs"], [HANDLER])
+    expected = broker.user_permissions(env["specs"], HANDLERS)
     assert got == {env["prefix"] + user: perms for user, perms in expected.items()}
     user = requests.get(f"{env['api']}/users/{quote(env['prefix'] + 'organization')}",
                         auth=env["admin"], timeout=10).json()
@@ -106,7 +128,17 @@ def test_apply_is_idempotent_and_sets_the_documented_permissions(broker_env):
     queues = {q["name"]: q for q in requests.get(f"{env['api']}/queues/{v}",
                                                  auth=env["admin"], timeout=10).json()}
     assert queues[HQ]["arguments"]["x-queue-type"] == "quorum"
+    assert queues[HQ]["arguments"]["x-dead-letter-exchange"] == RETRY_X
+    assert queues[f"{HQ}.retry"]["arguments"]["x-dead-letter-exchange"] == RETRY_X
     assert {f"{HQ}.retry", f"{HQ}.dlq"} <= set(queues)
+    exchange = requests.get(f"{env['api']}/exchanges/{v}/{quote(RETRY_X, safe='')}",
+                            auth=env["admin"], timeout=10).json()
+    assert (exchange["type"], exchange["durable"], exchange["auto_delete"]) == \
+        ("direct", True, False)
+    bound = requests.get(f"{env['api']}/exchanges/{v}/{quote(RETRY_X, safe='')}/bindings/source",
+                         auth=env["admin"], timeout=10).json()
+    assert {(b["destination"], b["routing_key"]) for b in bound} == {
+        (HQ, HQ), (f"{HQ}.retry", f"{HQ}.retry"), (f"{HQ}.dlq", f"{HQ}.dlq")}
 
 
 def test_service_user_runs_its_rpc_server_and_client(broker_env):
@@ -143,21 +175,67 @@ def test_service_user_is_confined_to_its_own_names(broker_env):
         refused(lambda: conn.channel().basic_get(f"{HQ}.dlq"))  # the operator's job
 
 
-def test_service_user_consumes_its_handler_queues_with_retry_and_dead_letter(broker_env):
-    # exactly what ReliableEventHandler declares: a mismatch would be PRECONDITION_FAILED
-    with connect(broker_env, "organization") as conn:
-        Queue(HQ, exchange=_events("deeds"), routing_key="item_created", durable=True,
-              queue_arguments=queue_arguments(HQ, broker.DEFAULT_DELIVERY_LIMIT))(
+def test_service_user_cannot_publish_into_other_queues_by_name(broker_env):
+    """No write on the default exchange (``amq.default``): a service cannot drop a message
+    into another service's RPC or handler queue by its name, nor through another service's
+    retry exchange, nor even into its own queues but through its own retry exchange."""
+    with admin_connect(broker_env) as conn:
+        Queue("rpc-deeds", exchange=RPC, routing_key="deeds.*", durable=True)(
             conn.channel()).declare()
+    targets = ["rpc-deeds", DEEDS_HQ, f"{DEEDS_HQ}.retry", f"{DEEDS_HQ}.dlq"]
+    before = {q: depth(broker_env, q) for q in targets}
+    with connect(broker_env, "organization") as conn:
+        for queue_name in targets + [HQ, f"{HQ}.dlq"]:
+            refused(lambda q=queue_name: publish(conn, "", q, {"id": "forged"}))
+        for key in [DEEDS_HQ, f"{DEEDS_HQ}.retry", f"{DEEDS_HQ}.dlq"]:
+            refused(lambda k=key: publish(conn, retry_exchange_name("deeds"), k, {"id": "x"}))
+        # nor bind another service's queue to its own retry exchange (no write on that queue)
+        refused(lambda: conn.channel().queue_bind(DEEDS_HQ, RETRY_X, "steal"))
+        refused(lambda: conn.channel().queue_bind(HQ, retry_exchange_name("deeds"), "x"))
+    assert {q: depth(broker_env, q) for q in targets} == before
+
+
+def test_service_user_consumes_its_handler_queues_with_retry_and_dead_letter(broker_env):
+    """Exactly what ReliableEventHandler.start declares (a mismatch would be
+    PRECONDITION_FAILED), then the round trip through its own retry exchange: a failed event
+    parked in .retry comes back to the handler's queue when its TTL ends; one that failed
+    for good is parked in .dlq; one redelivered past the delivery limit is dead-lettered by
+    the broker into .dlq; the operator reads the dead letters."""
+    with connect(broker_env, "organization") as conn:
+        channel = conn.channel()
+        Exchange(RETRY_X, type="direct", durable=True)(channel).declare()
+        Queue(HQ, exchange=_events("deeds"), routing_key="item_created", durable=True,
+              queue_arguments=queue_arguments(HQ, broker.DEFAULT_DELIVERY_LIMIT, RETRY_X))(
+            channel).declare()
         Queue(f"{HQ}.retry", durable=True,
-              queue_arguments=retry_queue_arguments(HQ))(conn.channel()).declare()
-        Queue(f"{HQ}.dlq", durable=True)(conn.channel()).declare()
-        # a failed event parked in .retry with a TTL comes back to the handler's queue
-        publish(conn, "", f"{HQ}.retry", {"id": "retry-me"}, expiration=0.1)
+              queue_arguments=retry_queue_arguments(HQ, RETRY_X))(channel).queue_declare()
+        Queue(f"{HQ}.dlq", durable=True)(channel).queue_declare()
+        for name in (HQ, f"{HQ}.retry", f"{HQ}.dlq"):
+            channel.queue_bind(name, RETRY_X, name)
+
+        publish(conn, RETRY_X, f"{HQ}.retry", {"id": "retry-me"}, expiration=0.1)
         assert json.loads(get_one(conn, HQ).body) == {"id": "retry-me"}
-        publish(conn, "", f"{HQ}.dlq", {"id": "dead"})
+        publish(conn, RETRY_X, f"{HQ}.dlq", {"id": "dead"})
+
+        # a handler that crashes its process every time: the broker dead-letters the message
+        # through the retry exchange once it was delivered more than the delivery limit
+        publish(conn, RETRY_X, HQ, {"id": "crashes-every-time"})
+        channel = conn.channel()
+        returned = 0
+        while depth(broker_env, f"{HQ}.dlq") < 2:
+            assert returned <= broker.DEFAULT_DELIVERY_LIMIT, "not dead-lettered at the limit"
+            message = channel.basic_get(HQ, no_ack=False)
+            if message is not None:
+                channel.basic_reject(message.delivery_tag, requeue=True)
+                returned += 1
+            time.sleep(0.02)
+        assert returned == broker.DEFAULT_DELIVERY_LIMIT + 1
+        assert depth(broker_env, HQ) == 0
     with connect(broker_env, "operator") as conn:
         assert json.loads(get_one(conn, f"{HQ}.dlq").body) == {"id": "dead"}
+        last = get_one(conn, f"{HQ}.dlq")
+        assert json.loads(last.body) == {"id": "crashes-every-time"}
+        assert last.headers["x-death"][0]["reason"] == "delivery_limit"
 
 
 def test_operator_is_a_standalone_rpc_client_only(broker_env):
@@ -186,6 +264,91 @@ def test_downstream_subscribes_to_events_but_cannot_publish(broker_env):
         refused(lambda: Queue("x", durable=True)(sub.channel()).declare())
         refused(lambda: sub.channel().basic_get(HQ))
         Queue("downstream.x")(sub.channel()).delete()
+
+
+def _flaky(fail_times):
+    return {"id": str(uuid.uuid4()), "type": "testsource.flaky", "version": 1,
+            "occurred_at": "2026-11-24T00:00:00+00:00", "producer": "testsource",
+            "actor": {"kind": "system", "id": "test"}, "data": {"fail_times": fail_times}}
+
+
+@pytest.fixture
+def probe_env(rabbit):
+    """A vhost where the kit's probe service has exactly the permissions ``apply`` gives a
+    service that handles organization and testsource events."""
+    api, admin = rabbit
+    vhost = f"gh-test-{uuid.uuid4().hex[:10]}"
+    prefix = f"t{secrets.token_hex(3)}-"
+    passwords = {u: secrets.token_hex(16) for u in ("probe", "testsource", "operator")}
+    specs = [ServiceSpec("probe", 8199), ServiceSpec("testsource", 8198)]
+    handlers = [broker.Handler("organization", "unit_created", "probe", "on_unit_created"),
+                broker.Handler("testsource", "flaky", "probe", "on_flaky")]
+    broker.apply(api, admin, vhost, passwords, specs=specs, handlers=handlers,
+                 user_prefix=prefix)
+    env = {"api": api, "admin": admin, "vhost": vhost, "prefix": prefix,
+           "passwords": passwords, "handlers": handlers}
+    yield env
+    broker.teardown(api, admin, vhost, [prefix + u for u in passwords])
+
+
+def test_the_kit_retries_and_dead_letters_with_a_service_users_permissions(probe_env,
+                                                                            databases):
+    """ReliableEventHandler run as its own broker user (no default exchange): a failing
+    handler is retried through ``probe.retry`` and then succeeds; one that keeps failing,
+    and an invalid envelope, are dead-lettered through it; the operator reads them."""
+    from nameko.containers import ServiceContainer
+    from sqlalchemy import create_engine, func, select
+
+    from gonghui.tables import audit_log
+    from tests.probe_service import ATTEMPTS, ProbeService
+
+    env = probe_env
+    user = env["prefix"] + "probe"
+    amqp_uri = (f"amqp://{quote(user)}:{env['passwords']['probe']}@{infra.RABBIT_HOST}:"
+                f"{infra.RABBIT_PORT}/{quote(env['vhost'], safe='')}")
+    container = ServiceContainer(ProbeService, {
+        "AMQP_URI": amqp_uri, "DATABASE_URL": databases["organization"],
+        "WEB_SERVER_ADDRESS": "127.0.0.1:0", "max_workers": 10, "OUTBOX_POLL_SECONDS": 0.2,
+        "EVENT_RETRY_BASE_SECONDS": 0.05, "EVENT_RETRY_LIMIT": 2, "RPC_TIMEOUT": 10,
+        "DECLARE_EVENT_EXCHANGES": False})
+    container.start()
+    engine = create_engine(databases["organization"])
+    try:
+        recovers, poison = _flaky(fail_times=1), _flaky(fail_times=99)
+        with connect(env, "testsource") as conn:
+            for body in (recovers, poison):
+                publish(conn, "testsource.events", "flaky", body)
+        with admin_connect(env) as conn:  # (the organization service is not in this vhost)
+            publish(conn, "organization.events", "unit_created", {"not": "an envelope"})
+
+        def handled():
+            with engine.connect() as db:
+                return db.scalar(select(func.count()).select_from(audit_log).where(
+                    audit_log.c.action == "probe.flaky_handled",
+                    audit_log.c.entity_id == recovers["id"]))
+
+        flaky_q = handler_queue_name("testsource", "flaky", "probe", "on_flaky")
+        unit_q = handler_queue_name("organization", "unit_created", "probe", "on_unit_created")
+        deadline = time.monotonic() + 20
+        while not (handled() == 1 and depth(env, f"{flaky_q}.dlq") == 1
+                   and depth(env, f"{unit_q}.dlq") == 1):
+            assert time.monotonic() < deadline, (
+                f"handled={handled()}, dlq={depth(env, f'{flaky_q}.dlq')}, "
+                f"{depth(env, f'{unit_q}.dlq')}; a refusal closes the service's channel")
+            time.sleep(0.1)
+        assert ATTEMPTS[uuid.UUID(recovers["id"])] == 2
+        assert ATTEMPTS[uuid.UUID(poison["id"])] == 3  # the first try and two retries
+        with connect(env, "operator") as conn:
+            dead = get_one(conn, f"{flaky_q}.dlq")
+            assert json.loads(dead.body)["id"] == poison["id"]
+            assert dead.headers["x-gonghui-attempts"] == 3
+            assert "scripted failure 3" in dead.headers["x-gonghui-error"]
+            invalid = get_one(conn, f"{unit_q}.dlq")
+            assert "invalid envelope" in invalid.headers["x-gonghui-error"]
+        assert depth(env, flaky_q) == depth(env, f"{flaky_q}.retry") == 0
+    finally:
+        container.kill()
+        engine.dispose()
 
 
 def test_apply_from_env_names_every_missing_variable():

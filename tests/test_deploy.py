@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 
 from deploy import broker, infra, postgres, runner
 from deploy.services import PLANNED_SERVICES, SERVICES, VHOST
-from gonghui.entrypoints import queue_arguments, retry_queue_arguments
+from gonghui.entrypoints import queue_arguments, retry_exchange_name, retry_queue_arguments
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
@@ -263,11 +263,20 @@ def test_definitions_have_every_exchange_and_handler_queue():
     queues = {q["name"]: q for q in defs["queues"]}
     bindings = {(b["source"], b["destination"], b["routing_key"]) for b in defs["bindings"]}
     for h in broker.discover_handlers():
-        assert queues[h.queue]["arguments"] == queue_arguments(h.queue,
-                                                               broker.DEFAULT_DELIVERY_LIMIT)
-        assert queues[f"{h.queue}.retry"]["arguments"] == retry_queue_arguments(h.queue)
+        retry_x = retry_exchange_name(h.service)
+        x = exchanges[retry_x]
+        assert (x["type"], x["durable"], x["auto_delete"]) == ("direct", True, False)
+        assert queues[h.queue]["arguments"] == queue_arguments(
+            h.queue, broker.DEFAULT_DELIVERY_LIMIT, retry_x)
+        assert queues[f"{h.queue}.retry"]["arguments"] == retry_queue_arguments(h.queue,
+                                                                                retry_x)
         assert queues[f"{h.queue}.dlq"]["arguments"] == {}
         assert (f"{h.source}.events", h.queue, h.event) in bindings
+        for name in (h.queue, f"{h.queue}.retry", f"{h.queue}.dlq"):
+            assert (retry_x, name, name) in bindings
+    retry_exchanges = {n for n in exchanges if n.endswith(".retry")}
+    assert retry_exchanges == {retry_exchange_name(h.service)
+                               for h in broker.discover_handlers()}
 
 
 def test_definitions_of_a_handler_match_what_the_service_declares():
@@ -276,15 +285,29 @@ def test_definitions_of_a_handler_match_what_the_service_declares():
     queues = {q["name"]: q for q in defs["queues"]}
     q = handler.queue
     assert q == "evt-deeds-report_overdue--notifications.on_report_overdue"
+    assert retry_exchange_name("notifications") == "notifications.retry"
     assert queues[q]["arguments"] == {"x-queue-type": "quorum", "x-delivery-limit": 20,
-                                      "x-dead-letter-exchange": "",
+                                      "x-dead-letter-exchange": "notifications.retry",
                                       "x-dead-letter-routing-key": f"{q}.dlq"}
-    assert queues[f"{q}.retry"]["arguments"] == {"x-dead-letter-exchange": "",
+    assert queues[f"{q}.retry"]["arguments"] == {"x-dead-letter-exchange": "notifications.retry",
                                                  "x-dead-letter-routing-key": q}
+    assert queues[f"{q}.dlq"]["arguments"] == {}
     assert all(queues[n]["durable"] and not queues[n]["auto_delete"] for n in queues)
-    assert defs["bindings"] == [{"source": "deeds.events", "vhost": VHOST, "destination": q,
-                                 "destination_type": "queue", "routing_key": "report_overdue",
-                                 "arguments": {}}]
+    exchanges = {x["name"]: x for x in defs["exchanges"]}
+    assert exchanges["notifications.retry"] == {
+        "name": "notifications.retry", "vhost": VHOST, "type": "direct", "durable": True,
+        "auto_delete": False, "internal": False, "arguments": {}}
+    assert not any(x["type"] == "direct" for n, x in exchanges.items()
+                   if n != "notifications.retry")  # only consuming services get one
+
+    def binding(source, destination, key):
+        return {"source": source, "vhost": VHOST, "destination": destination,
+                "destination_type": "queue", "routing_key": key, "arguments": {}}
+
+    assert defs["bindings"] == [binding("deeds.events", q, "report_overdue"),
+                                binding("notifications.retry", q, q),
+                                binding("notifications.retry", f"{q}.retry", f"{q}.retry"),
+                                binding("notifications.retry", f"{q}.dlq", f"{q}.dlq")]
     with pytest.raises(broker.BrokerSetupError):
         broker.definitions(handlers=[broker.Handler("nosuch", "x", "organization", "m")])
 
@@ -294,18 +317,28 @@ def test_service_permissions_are_confined_to_its_names():
     configure, write, read = (re.compile(perms[k]) for k in ("configure", "write", "read"))
     q = "evt-deeds-report_overdue--notifications.on_report_overdue"
     for name in ["nameko-rpc", "rpc-notifications", q, f"{q}.retry", f"{q}.dlq",
+                 "notifications.retry",
                  "rpc.reply-notifications-0b7e4c1e-6a0e-4c52-9a55-1f0b2d9c4e11"]:
         assert configure.match(name), name
     for name in ["deeds.events", "notifications.events", "rpc-deeds", "amq.default",
-                 "evt-deeds-report_overdue--deeds.on_x", "evt-activities-x--notifications.m",
+                 "deeds.retry", "evt-deeds-report_overdue--deeds.on_x",
+                 "evt-activities-x--notifications.m",
                  "rpc.reply-deeds-0b7e4c1e-6a0e-4c52-9a55-1f0b2d9c4e11", "rpc-notifications2"]:
         assert not configure.match(name), name
-    assert write.match("notifications.events") and write.match("amq.default")
-    assert not write.match("deeds.events") and not write.match(f"{q}.dlq")
+    # its own retry exchange, never the default one (which reaches every queue by name)
+    for name in ["notifications.events", "notifications.retry", q, f"{q}.retry", f"{q}.dlq"]:
+        assert write.match(name), name
+    for name in ["amq.default", "", "deeds.events", "deeds.retry", "organization.retry",
+                 "evt-deeds-report_overdue--deeds.on_x.dlq", "rpc-deeds"]:
+        assert not write.match(name), name
     assert read.match("deeds.events") and read.match("organization.events")
-    assert not read.match("activities.events") and not read.match(f"{q}.dlq")
+    assert read.match("notifications.retry") and read.match(f"{q}.retry")
+    for name in ["activities.events", f"{q}.dlq", "deeds.retry", "amq.default"]:
+        assert not read.match(name), name
     plain = broker.permissions("organization", [])
-    assert not re.match(plain["write"], "amq.default")  # no handlers: no default exchange
+    for kind in ("configure", "write", "read"):  # no handlers: no retry exchange
+        assert not re.match(plain[kind], "organization.retry")
+        assert not re.match(plain[kind], "amq.default")
 
 
 def test_readme_documents_every_user_and_permission():

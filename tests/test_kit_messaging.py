@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, func, select
 
 from gonghui.actor import Actor
 from gonghui.amqp import ConfirmingPublisher
-from gonghui.entrypoints import handler_queue_name, queue_arguments
+from gonghui.entrypoints import handler_queue_name, queue_arguments, retry_exchange_name
 from gonghui.events import build_envelope
 from gonghui.tables import audit_log, inbox, outbox
 from services.organization import events as org_events
@@ -136,6 +136,19 @@ def test_failing_handler_is_retried_with_backoff_then_succeeds(start_service, am
     assert queue_depth(amqp_uri, f"{FLAKY_QUEUE}.dlq") == 0
 
 
+def test_handlers_failing_at_once_are_all_retried(start_service, amqp_uri, databases):
+    """Workers failing together share the handler's publisher: each event is parked in the
+    retry queue and handled on its next attempt."""
+    start_service(ProbeService, config_service="organization", EVENT_RETRY_LIMIT=3)
+    bodies = [flaky_event(fail_times=1) for _ in range(8)]
+    publisher = ConfirmingPublisher(amqp_uri)
+    publisher.publish_batch([("testsource.events", "flaky", body, {}) for body in bodies])
+    publisher.close()
+    url = databases["organization"]
+    wait_for(lambda: count(url, audit_log, audit_log.c.action == "probe.flaky_handled") == 8)
+    assert queue_depth(amqp_uri, f"{FLAKY_QUEUE}.dlq") == 0
+
+
 def test_poison_event_is_dead_lettered_with_its_error(start_service, amqp_uri, databases):
     start_service(ProbeService, config_service="organization", EVENT_RETRY_LIMIT=3)
     body = flaky_event(fail_times=99)
@@ -173,7 +186,8 @@ def test_events_published_before_the_consumer_starts_are_kept(start_service, amq
         from kombu import Exchange, Queue
         Queue(name, Exchange("organization.events", type="topic", durable=True),
               routing_key="unit_created", durable=True,
-              queue_arguments=queue_arguments(name, 20))(conn.default_channel).declare()
+              queue_arguments=queue_arguments(name, 20, retry_exchange_name("probe")))(
+            conn.default_channel).declare()
     for unit_id in (1, 2, 3):
         publish(amqp_uri, "organization.events", "unit_created", unit_created(unit_id))
     eventlet.sleep(0.3)
