@@ -226,6 +226,7 @@ class ItemOut(Schema):
     owner_unit_id = fields.Integer()
     responsible_member_id = fields.Integer(allow_none=True)
     planned_completion = fields.Date()
+    created_on = fields.Date()
     weight = fields.Float()
     progress = fields.Integer()
     status = fields.String()
