@@ -1,0 +1,242 @@
+"""Deeds: bad input to every RPC method and every illegal state change give a typed error
+and write nothing; ideas tell their submitter; objections and non-conformance; the read
+model keeps escalation working while organization is down."""
+
+import inspect
+from datetime import date
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from gonghui.calendar import WorkingCalendar
+from gonghui.errors import Conflict, NotFound, ValidationError
+from services.deeds import rules
+from services.deeds.service import DeedsService
+from services.organization.service import OrganizationService
+from tests.deeds_helpers import load_union
+
+BAD_INPUT = {
+    "resync_directory": ({"full": True}, "_schema"),
+    "directory_counts": ({"x": 1}, "_schema"),
+    "submit_idea": ({"title": "t", "description": "d", "focus_area": "weather",
+                     "submitter_unit_id": 2}, "focus_area"),
+    "review_idea": ({"idea_id": 1, "step": "accepted"}, "step"),
+    "accept_idea": ({"idea_id": 1, "list_id": 1, "owner_unit_id": 2, "batch": "gold",
+                     "planned_completion": "2021-06-30"}, "batch"),
+    "get_idea": ({"idea_id": "a"}, "idea_id"),
+    "list_ideas": ({"status": "lost"}, "status"),
+    "create_list": ({"level": "national", "year": 2021, "unit_id": 1, "title": "t"}, "level"),
+    "create_item": ({"list_id": 1, "title": "t", "focus_area": "talent", "batch": "care",
+                     "owner_unit_id": 2, "planned_completion": "2021-13-01"},
+                    "planned_completion"),
+    "get_item": ({"item_id": 0}, "item_id"),
+    "submit_report": ({"item_id": 1, "progress": 120, "text": "t"}, "progress"),
+    "list_reports": ({"item_id": None}, "item_id"),
+    "complete_item": ({"item_id": 1}, "summary"),
+    "mark_non_conforming": ({"item_id": 1, "feedback": "f"}, "new_deadline"),
+    "close_supervision": ({"order_id": 1, "explanation": " "}, "explanation"),
+    "list_supervision": ({"status": "ajar"}, "status"),
+    "get_notice": ({"notice_id": -3}, "notice_id"),
+    "list_notices": ({"year": 2021}, "_schema"),
+    "raise_objection": ({"notice_id": 1, "item_id": 1, "member_id": 1}, "reason"),
+    "review_objection": ({"objection_id": 1, "upheld": "maybe", "note": "n"}, "upheld"),
+    "render_notice": ({"notice_id": 1, "file_format": "docx"}, "file_format"),
+    "vote_satisfaction": ({"item_id": 1, "member_id": 1, "score": 6}, "score"),
+    "set_evaluation_weights": ({"weights": {"completion": "high"}}, "weights"),
+    "get_evaluation": ({"year": 2021, "quarter": 5}, "quarter"),
+    "make_commitment": ({"owner_kind": "unit", "owner_unit_id": 2, "title": "t",
+                         "metric": "m", "target": 0, "starts_on": "2021-01-01",
+                         "ends_on": "2021-12-31"}, "target"),
+    "report_commitment": ({"commitment_id": 1, "value": -1}, "value"),
+    "compare_commitments": ({"year": "2021"}, "year"),
+    "ledger": ({"track": "sideways"}, "track"),
+    "export_ledger": ({"batch": "gold"}, "batch"),
+    "figures": ({"level": "cosmic"}, "level"),
+    "tick": ({}, "as_of"),
+    "health": ({"deep": True}, "_schema"),
+}
+
+
+def rpc_methods():
+    return sorted(name for name, member in inspect.getmembers(DeedsService)
+                  if hasattr(member, "rpc_spec"))
+
+
+def test_the_table_covers_every_rpc_method():
+    assert sorted(BAD_INPUT) == rpc_methods()
+
+
+def snapshot(url):
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        tables = [r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname='public' ORDER BY 1"))]
+        counts = {t: conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in tables}
+        counts["items"] = conn.execute(text(
+            "SELECT id, status, progress FROM items ORDER BY id")).all()
+    engine.dispose()
+    return counts
+
+
+@pytest.fixture
+def world(start_service, rpc, databases):
+    start_service(OrganizationService)
+    start_service(DeedsService)
+    with rpc() as proxy:
+        load_union(proxy)
+        units = {u["code"]: u["id"] for u in proxy.organization.list_units(limit=5000)}
+        members = {m["unit_id"]: m["id"] for m in proxy.organization.list_members(limit=5000)}
+        deeds = proxy.deeds
+        party = deeds.create_list(level="party_committee", year=2021, unit_id=units["XNY"],
+                                  title="党委实事清单")
+        item = deeds.create_item(list_id=party["id"], title="倒班宿舍热水改造",
+                                 focus_area="conditions", batch="warm_heart",
+                                 owner_unit_id=units["XNY-JJFD"],
+                                 responsible_member_id=members[units["XNY-JJFD"]],
+                                 planned_completion="2021-06-30", created_on="2021-01-10")
+        yield proxy, units, members, party, item, databases["deeds"]
+
+
+def test_bad_input_gives_a_typed_field_error_and_writes_nothing(world):
+    proxy, *_, url = world
+    before = snapshot(url)
+    for method, (arguments, field) in sorted(BAD_INPUT.items()):
+        with pytest.raises(ValidationError) as info:
+            getattr(proxy.deeds, method)(**arguments)
+        assert field in info.value.fields, (method, info.value.fields)
+    assert snapshot(url) == before
+
+
+def test_illegal_state_changes_are_refused_and_write_nothing(world):
+    proxy, units, members, party, item, url = world
+    deeds = proxy.deeds
+    deeds.complete_item(item_id=item["id"], completed_on="2021-05-20", summary="完工")
+    idea = deeds.submit_idea(title="夜班热餐", description="d", focus_area="conditions",
+                             submitter_unit_id=units["XNY-SYCN"])
+    deeds.review_idea(idea_id=idea["id"], step="declined", reason="已有食堂改造项目覆盖")
+    deeds.tick(as_of="2021-07-01")  # opens the Q2 notice with the completed item
+    notice = deeds.list_notices()[0]
+    deeds.tick(as_of="2021-07-12")  # closes it
+    before = snapshot(url)
+    refused = [
+        ("submit_report", {"item_id": item["id"], "progress": 50, "text": "late news"},
+         Conflict),
+        ("complete_item", {"item_id": item["id"], "summary": "again"}, Conflict),
+        ("review_idea", {"idea_id": idea["id"], "step": "argued"}, Conflict),
+        ("accept_idea", {"idea_id": idea["id"], "list_id": party["id"], "owner_unit_id": 2,
+                         "batch": "care", "planned_completion": "2021-12-01"}, Conflict),
+        ("raise_objection", {"notice_id": notice["id"], "item_id": item["id"],
+                             "member_id": 5, "reason": "热水仍不稳定",
+                             "raised_on": "2021-07-20"}, Conflict),
+        ("mark_non_conforming", {"item_id": item["id"], "feedback": "f",
+                                 "new_deadline": "2021-12-01"}, Conflict),
+        ("get_item", {"item_id": 999}, NotFound),
+        ("create_list", {"level": "party_committee", "year": 2021, "unit_id": units["XNY"],
+                         "title": "twice"}, Conflict),
+        ("set_evaluation_weights", {"weights": {"completion": 1.0}}, Conflict),
+        ("make_commitment", {"owner_kind": "member", "owner_unit_id": 2, "title": "t",
+                             "metric": "m", "target": 5, "starts_on": "2021-01-01",
+                             "ends_on": "2021-12-31"}, Conflict),
+    ]
+    for method, arguments, error in refused:
+        with pytest.raises(error):
+            getattr(deeds, method)(**arguments)
+    assert snapshot(url) == before
+
+
+def test_idea_flow_and_the_submitter_hears_of_the_deed(world, subscribe):
+    proxy, units, members, party, _, _ = world
+    sub = subscribe("deeds.events")
+    deeds = proxy.deeds
+    submitter = members[units["XNY-SMGF"]]
+    idea = deeds.submit_idea(title="增设爱心母婴室", description="女职工哺乳期无专用房间",
+                             focus_area="conditions", submitter_unit_id=units["XNY-SMGF"],
+                             submitter_member_id=submitter)
+    with pytest.raises(Conflict):
+        deeds.accept_idea(idea_id=idea["id"], list_id=party["id"], batch="care",
+                          owner_unit_id=units["XNY-SMGF"], planned_completion="2021-08-01")
+    deeds.review_idea(idea_id=idea["id"], step="argued")
+    deeds.review_idea(idea_id=idea["id"], step="studied")
+    item = deeds.accept_idea(idea_id=idea["id"], list_id=party["id"], batch="care",
+                             owner_unit_id=units["XNY-SMGF"], planned_completion="2021-08-01",
+                             accepted_on="2021-02-01")
+    assert item["idea_id"] == idea["id"]
+    deeds.submit_report(item_id=item["id"], progress=40, text="选址完成", period="2021-03",
+                        submitted_on="2021-03-20")
+    deeds.complete_item(item_id=item["id"], completed_on="2021-07-30", summary="已投用")
+    seen = sub.collect(7)
+    types = [m["body"]["type"] for m in seen]
+    assert types.count("deeds.idea_reviewed") == 3
+    for message in seen:
+        data = message["body"]["data"]
+        if message["body"]["type"].startswith("deeds.idea"):
+            assert data["submitter_member_id"] == submitter
+        else:
+            assert data["idea_submitter_member_id"] == submitter, message["body"]["type"]
+
+
+def test_objection_upheld_sends_the_item_back_as_non_conforming(world):
+    proxy, units, members, party, item, _ = world
+    deeds = proxy.deeds
+    deeds.complete_item(item_id=item["id"], completed_on="2021-06-10", summary="完工")
+    deeds.tick(as_of="2021-07-01")
+    notice = deeds.list_notices()[0]
+    assert notice["item_ids"] == [item["id"]]
+    assert deeds.get_item(item_id=item["id"])["track"] == "completed_awaiting_notice"
+    objection = deeds.raise_objection(notice_id=notice["id"], item_id=item["id"],
+                                      member_id=members[units["XNY-JJFD"]],
+                                      reason="二号楼热水仍时断时续", raised_on="2021-07-02")
+    with pytest.raises(Conflict):
+        deeds.review_objection(objection_id=objection["id"], upheld=True, note="属实")
+    deeds.review_objection(objection_id=objection["id"], upheld=True, note="属实，需整改",
+                           new_deadline="2021-09-30")
+    changed = deeds.get_item(item_id=item["id"])
+    assert changed["status"] == "non_conforming" and changed["track"] == "non_conforming"
+    assert changed["feedback"] == "属实，需整改"
+    # Being redone, it owes monthly reports again.
+    deeds.submit_report(item_id=item["id"], progress=80, text="整改中", period="2021-08",
+                        submitted_on="2021-08-20")
+    html = deeds.render_notice(notice_id=notice["id"])
+    import base64
+    page = base64.b64decode(html["content_base64"]).decode()
+    assert "倒班宿舍热水改造" in page and "公示期" in page
+    pdf = base64.b64decode(deeds.render_notice(notice_id=notice["id"],
+                                               file_format="pdf")["content_base64"])
+    assert pdf.startswith(b"%PDF")
+
+
+def test_escalation_uses_the_read_model_while_organization_is_down(start_service, rpc,
+                                                                  subscribe):
+    sub = subscribe("deeds.events", "supervision_escalated")
+    organization = start_service(OrganizationService)
+    start_service(DeedsService)
+    with rpc() as proxy:
+        load_union(proxy)
+        units = {u["code"]: u["id"] for u in proxy.organization.list_units(limit=5000)}
+        company_officers = {r["member_id"] for role in ("chair", "vice_chair")
+                            for r in proxy.organization.recipients(unit_id=units["XNY"],
+                                                                   role=role)}
+        deeds = proxy.deeds
+        lst = deeds.create_list(level="grassroots", year=2021, unit_id=units["XNY-SLGF"],
+                                title="基层清单")
+        item = deeds.create_item(list_id=lst["id"], title="运行班休息室改造",
+                                 focus_area="conditions", batch="warm_heart",
+                                 owner_unit_id=units["XNY-SLGF-1"],
+                                 planned_completion="2021-12-31", created_on="2021-01-10")
+        organization.kill()
+        calendar = WorkingCalendar()
+        due = rules.due_date("2021-02", 25, calendar)
+        day, escalations = due, []
+        while day <= date(2021, 3, 31) and len(escalations) < 2:
+            day = day.fromordinal(day.toordinal() + 1)
+            if deeds.tick(as_of=day.isoformat())["supervision_escalated"]:
+                escalations = [o for o in deeds.list_supervision(limit=100)
+                               if o["escalation_level"] > 0]
+        orders = deeds.list_supervision(limit=100)
+        february = [o for o in orders if o["period"] == "2021-02"][0]
+        assert february["item_id"] == item["id"]
+        assert february["escalation_level"] == 2  # union group → grassroots → company
+        assert february["escalated_to_unit_id"] == units["XNY"]
+        top = [m["body"]["data"] for m in sub.collect(2)
+               if m["body"]["data"]["escalation_level"] == 2]
+        assert top and set(top[0]["recipient_member_ids"]) == company_officers
