@@ -48,42 +48,50 @@ def replace_all(session, snapshot):
         apply_role(session, r["member_id"], r["union_id"], r["role"], True)
 
 
-def unit_name(session, unit_id):
-    unit = session.get(DirectoryUnit, unit_id)
-    return unit.name if unit else f"#{unit_id}"
-
-
-def member_name(session, member_id):
-    if member_id is None:
-        return None
-    member = session.get(DirectoryMember, member_id)
-    return member.name if member else f"#{member_id}"
-
-
-def union_chain(session, unit_id):
-    """[(unit_id, union_id)] of the open unions from the one serving ``unit_id`` upward."""
-    units = {u.unit_id: u for u in session.scalars(select(DirectoryUnit))}
-    unions = {u.unit_id: u.union_id for u in session.scalars(
-        select(DirectoryUnion).where(DirectoryUnion.closed.is_(False)))}
-    chain, current, seen = [], unit_id, set()
-    while current is not None and current not in seen:
-        seen.add(current)
-        if current in unions:
-            chain.append((current, unions[current]))
-        current = units[current].parent_id if current in units else None
-    return chain
-
-
-def officers(session, union_id, roles=OFFICER_ROLES):
-    return sorted(session.scalars(
-        select(DirectoryRole.member_id)
-        .join(DirectoryMember, DirectoryMember.member_id == DirectoryRole.member_id)
-        .where(DirectoryRole.union_id == union_id, DirectoryRole.role.in_(roles),
-               DirectoryRole.active.is_(True), DirectoryMember.left.is_(False))))
-
-
 def counts(session):
     from sqlalchemy import func
     return {name: session.scalar(select(func.count()).select_from(model)) for name, model in (
         ("units", DirectoryUnit), ("unions", DirectoryUnion), ("members", DirectoryMember),
         ("roles", DirectoryRole))}
+
+
+class Lookup:
+    """The read model loaded once per worker: a tick emitting thousands of events looks up
+    names, union chains and officers in memory instead of one query each."""
+
+    def __init__(self, session):
+        self.units = {u.unit_id: u for u in session.scalars(select(DirectoryUnit))}
+        self.members = {m.member_id: m for m in session.scalars(select(DirectoryMember))}
+        self.union_of_unit = {u.unit_id: u.union_id for u in session.scalars(
+            select(DirectoryUnion).where(DirectoryUnion.closed.is_(False)))}
+        self._officers = {}
+        for role in session.scalars(select(DirectoryRole).where(
+                DirectoryRole.active.is_(True), DirectoryRole.role.in_(OFFICER_ROLES))):
+            member = self.members.get(role.member_id)
+            if member is not None and not member.left:
+                self._officers.setdefault(role.union_id, set()).add(role.member_id)
+        self._chains = {}
+
+    def unit_name(self, unit_id):
+        unit = self.units.get(unit_id)
+        return unit.name if unit else f"#{unit_id}"
+
+    def member_name(self, member_id):
+        if member_id is None:
+            return None
+        member = self.members.get(member_id)
+        return member.name if member else f"#{member_id}"
+
+    def union_chain(self, unit_id):
+        if unit_id not in self._chains:
+            chain, current, seen = [], unit_id, set()
+            while current is not None and current not in seen:
+                seen.add(current)
+                if current in self.union_of_unit:
+                    chain.append((current, self.union_of_unit[current]))
+                current = self.units[current].parent_id if current in self.units else None
+            self._chains[unit_id] = chain
+        return self._chains[unit_id]
+
+    def officers(self, union_id):
+        return sorted(self._officers.get(union_id, ()))

@@ -7,6 +7,7 @@ the outbox in the worker's transaction.
 """
 
 import base64
+import functools
 from collections import Counter, defaultdict
 
 from nameko.dependency_providers import Config
@@ -72,21 +73,29 @@ class DeedsService(kit.ServiceBase):
         emit(self.db, declared, data, actor=actor or self.actor(), aggregate=aggregate,
              changes=changes)
 
+    @functools.cached_property
+    def _lookup(self):
+        # One per worker (each worker gets a fresh service instance).
+        return directory.Lookup(self.db)
+
+    @functools.cached_property
+    def _idea_submitters(self):
+        return dict(self.db.execute(select(Idea.id, Idea.submitter_member_id)).all())
+
     def _has_open_supervision(self, item_id):
         return self.db.scalar(select(func.count()).select_from(SupervisionOrder).where(
             SupervisionOrder.item_id == item_id, SupervisionOrder.status == "open")) > 0
 
     def _item_ref(self, item):
-        idea = self.db.get(Idea, item.idea_id) if item.idea_id else None
         return {"item_id": item.id, "item_title": item.title, "level": item.level,
                 "focus_area": item.focus_area, "batch": item.batch,
                 "owner_unit_id": item.owner_unit_id,
-                "owner_unit_name": directory.unit_name(self.db, item.owner_unit_id),
+                "owner_unit_name": self._lookup.unit_name(item.owner_unit_id),
                 "responsible_member_id": item.responsible_member_id,
-                "responsible_member_name": directory.member_name(self.db,
-                                                                 item.responsible_member_id),
+                "responsible_member_name": self._lookup.member_name(item.responsible_member_id),
                 "idea_id": item.idea_id,
-                "idea_submitter_member_id": idea.submitter_member_id if idea else None}
+                "idea_submitter_member_id": (self._idea_submitters.get(item.idea_id)
+                                             if item.idea_id else None)}
 
     def _item_data(self, item):
         deed_list = self.db.get(DeedList, item.list_id)
@@ -103,9 +112,9 @@ class DeedsService(kit.ServiceBase):
     def _idea_data(self, idea):
         return {"idea_id": idea.id, "title": idea.title, "focus_area": idea.focus_area,
                 "status": idea.status, "submitter_member_id": idea.submitter_member_id,
-                "submitter_name": directory.member_name(self.db, idea.submitter_member_id),
+                "submitter_name": self._lookup.member_name(idea.submitter_member_id),
                 "submitter_unit_id": idea.submitter_unit_id,
-                "submitter_unit_name": directory.unit_name(self.db, idea.submitter_unit_id),
+                "submitter_unit_name": self._lookup.unit_name(idea.submitter_unit_id),
                 "reason": idea.reason, "item_id": idea.item_id}
 
     def _children(self, item_id):
@@ -374,12 +383,10 @@ class DeedsService(kit.ServiceBase):
     def _order_data(self, order, item, recipients):
         return {**self._item_ref(item), "order_id": order.id, "period": order.period,
                 "reason": order.reason, "supervising_unit_id": order.supervising_unit_id,
-                "supervising_unit_name": directory.unit_name(self.db,
-                                                             order.supervising_unit_id),
+                "supervising_unit_name": self._lookup.unit_name(order.supervising_unit_id),
                 "deadline": order.deadline, "escalation_level": order.escalation_level,
                 "escalated_to_unit_id": order.escalated_to_unit_id,
-                "escalated_to_unit_name": (directory.unit_name(self.db,
-                                                               order.escalated_to_unit_id)
+                "escalated_to_unit_name": (self._lookup.unit_name(order.escalated_to_unit_id)
                                            if order.escalated_to_unit_id else None),
                 "recipient_member_ids": recipients, "status": order.status,
                 "closed_by": order.closed_by}
@@ -526,9 +533,9 @@ class DeedsService(kit.ServiceBase):
     def _commitment_data(self, commitment):
         return {"commitment_id": commitment.id, "owner_kind": commitment.owner_kind,
                 "owner_unit_id": commitment.owner_unit_id,
-                "owner_unit_name": directory.unit_name(self.db, commitment.owner_unit_id),
+                "owner_unit_name": self._lookup.unit_name(commitment.owner_unit_id),
                 "owner_member_id": commitment.owner_member_id,
-                "owner_member_name": directory.member_name(self.db, commitment.owner_member_id),
+                "owner_member_name": self._lookup.member_name(commitment.owner_member_id),
                 "title": commitment.title, "metric": commitment.metric,
                 "target": commitment.target, "achieved": commitment.achieved,
                 "starts_on": commitment.starts_on, "ends_on": commitment.ends_on}
@@ -735,7 +742,7 @@ class DeedsService(kit.ServiceBase):
                    ("item", item.id), actor=SYSTEM_TICK)
 
     def _issue_supervision(self, item, period, due_on, as_of):
-        chain = directory.union_chain(self.db, item.owner_unit_id)
+        chain = self._lookup.union_chain(item.owner_unit_id)
         supervising_unit = chain[0][0] if chain else item.owner_unit_id
         order = SupervisionOrder(
             item_id=item.id, period=period, supervising_unit_id=supervising_unit,
@@ -747,7 +754,7 @@ class DeedsService(kit.ServiceBase):
         self.db.flush()
         recipients = sorted(set(([item.responsible_member_id]
                                  if item.responsible_member_id else [])
-                                + (directory.officers(self.db, chain[0][1]) if chain else [])))
+                                + (self._lookup.officers(chain[0][1]) if chain else [])))
         self._emit(events.SUPERVISION_ISSUED, self._order_data(order, item, recipients),
                    ("item", item.id), actor=SYSTEM_TICK)
 
@@ -756,7 +763,7 @@ class DeedsService(kit.ServiceBase):
                 SupervisionOrder.status == "open", SupervisionOrder.deadline < as_of)
                 .order_by(SupervisionOrder.id)):
             item = self.db.get(Item, order.item_id)
-            chain = directory.union_chain(self.db, item.owner_unit_id)
+            chain = self._lookup.union_chain(item.owner_unit_id)
             level = order.escalation_level + 1
             if level >= len(chain):
                 continue  # already at the top union: it stays open there
@@ -765,7 +772,7 @@ class DeedsService(kit.ServiceBase):
             order.deadline = self.calendar.add_working_days(
                 as_of, self.settings.supervision_working_days)
             self._emit(events.SUPERVISION_ESCALATED,
-                       self._order_data(order, item, directory.officers(self.db, union_id)),
+                       self._order_data(order, item, self._lookup.officers(union_id)),
                        ("item", item.id), actor=SYSTEM_TICK)
             counts["supervision_escalated"] += 1
 
@@ -822,7 +829,7 @@ class DeedsService(kit.ServiceBase):
         weights = self._weights()
         ranking = rules.score_units(self._quarter_stats(year, quarter), weights)
         for row in ranking:
-            row["unit_name"] = directory.unit_name(self.db, row["unit_id"])
+            row["unit_name"] = self._lookup.unit_name(row["unit_id"])
         if not ranking:
             return
         evaluation = Evaluation(year=year, quarter=quarter, published_on=as_of,
