@@ -53,6 +53,8 @@ BAD_INPUT = {
     "export_ledger": ({"batch": "gold"}, "batch"),
     "figures": ({"level": "cosmic"}, "level"),
     "tick": ({}, "as_of"),
+    "list_focus_areas": ({"lang": "en"}, "_schema"),
+    "name_focus_areas": ({"names": {"weather": "天气"}}, "names"),
     "health": ({"deep": True}, "_schema"),
 }
 
@@ -164,7 +166,7 @@ def test_idea_flow_and_the_submitter_hears_of_the_deed(world, subscribe):
     deeds.submit_report(item_id=item["id"], progress=40, text="选址完成", period="2021-03",
                         submitted_on="2021-03-20")
     deeds.complete_item(item_id=item["id"], completed_on="2021-07-30", summary="已投用")
-    seen = sub.collect(7)
+    seen = [m for m in sub.collect(8) if m["body"]["data"].get("idea_id") == idea["id"]]
     types = [m["body"]["type"] for m in seen]
     assert types.count("deeds.idea_reviewed") == 3
     for message in seen:
@@ -240,3 +242,44 @@ def test_escalation_uses_the_read_model_while_organization_is_down(start_service
         top = [m["body"]["data"] for m in sub.collect(2)
                if m["body"]["data"]["escalation_level"] == 2]
         assert top and set(top[0]["recipient_member_ids"]) == company_officers
+
+
+def test_ledger_export_figures_focus_names_and_commitments(world):
+    import base64
+    import io
+
+    from openpyxl import load_workbook
+
+    proxy, units, members, party, item, _ = world
+    deeds = proxy.deeds
+    deeds.submit_report(item_id=item["id"], progress=30, text="招标完成", period="2021-02",
+                        submitted_on="2021-02-20")
+    exported = deeds.export_ledger(year=2021)
+    sheet = load_workbook(io.BytesIO(base64.b64decode(exported["content_base64"]))).active
+    assert sheet["A1"].value.endswith("项目台账") and sheet["E3"].value == "实事项目"
+    assert sheet["E4"].value == "倒班宿舍热水改造" and sheet["L4"].value == 1
+    assert sheet.print_title_rows == "$3:$3"
+    figures = deeds.figures(year=2021)
+    assert figures == [{"unit_id": units["XNY-JJFD"], "unit_name": "锦界风电场",
+                        "level": "party_committee", "items": 1,
+                        "tracks": {"on_track": 1, "under_supervision": 0,
+                                   "completed_awaiting_notice": 0, "publicly_noticed": 0,
+                                   "non_conforming": 0},
+                        "reports": 1, "reports_on_time": 1, "on_time_rate": 1.0}]
+    renamed = deeds.name_focus_areas(names={"key_work": "聚焦2021年重点工作落地落实"})
+    assert renamed[0] == {"code": "key_work", "name": "聚焦2021年重点工作落地落实"}
+    assert len(deeds.list_focus_areas()) == 5
+    a = deeds.make_commitment(owner_kind="unit", owner_unit_id=units["XNY-SMGF"], title="a",
+                              metric="个", target=10, starts_on="2021-01-01",
+                              ends_on="2021-12-31")
+    b = deeds.make_commitment(owner_kind="member", owner_unit_id=units["XNY-SMGF"],
+                              owner_member_id=members[units["XNY-SMGF"]], title="b",
+                              metric="次", target=4, starts_on="2021-01-01",
+                              ends_on="2021-12-31")
+    deeds.report_commitment(commitment_id=a["id"], value=5, reported_on="2021-06-30")
+    deeds.report_commitment(commitment_id=b["id"], value=3, reported_on="2021-06-30")
+    with pytest.raises(Conflict):
+        deeds.report_commitment(commitment_id=b["id"], value=4, reported_on="2022-01-05")
+    ranked = deeds.compare_commitments(year=2021)
+    assert [(c["id"], c["rank"], c["ratio"]) for c in ranked] == [
+        (b["id"], 1, 0.75), (a["id"], 2, 0.5)]

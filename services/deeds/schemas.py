@@ -186,6 +186,12 @@ class FiguresQuery(Arguments):
     year = _year(load_default=None)
 
 
+class NameFocusAreas(Arguments):
+    names = fields.Dict(keys=fields.String(validate=validate.OneOf(tuple(rules.FOCUS_AREAS))),
+                        values=fields.String(validate=validate.Length(min=1, max=200)),
+                        required=True, validate=validate.Length(min=1))
+
+
 class Tick(Arguments):
     as_of = fields.Date(required=True)
 
@@ -307,6 +313,11 @@ class EvaluationOut(Schema):
     published_on = fields.Date()
     weights = fields.Dict()
     ranking = fields.List(fields.Dict())
+
+
+class FocusAreaOut(Schema):
+    code = fields.String()
+    name = fields.String()
 
 
 class WeightsOut(Schema):

@@ -520,6 +520,27 @@ class DeedsService(kit.ServiceBase):
                       ("settings", "evaluation_weights"), weights)
         return {"weights": weights}
 
+    @rpc(result=s.FocusAreaOut, many=True)
+    def list_focus_areas(self):
+        """The five focuses (五个聚焦) with the names this federation gives them."""
+        setting = self.db.get(Setting, "focus_area_names")
+        names = {**rules.FOCUS_AREAS, **(setting.value if setting else {})}
+        return [{"code": code, "name": names[code]} for code in rules.FOCUS_AREAS]
+
+    @rpc(args=s.NameFocusAreas, result=s.FocusAreaOut, many=True, writes=True)
+    def name_focus_areas(self, names):
+        """Rename focus areas (the codes stay, so items and events keep their meaning)."""
+        setting = self.db.get(Setting, "focus_area_names")
+        merged = {**(setting.value if setting else {}), **names}
+        if setting is None:
+            self.db.add(Setting(key="focus_area_names", value=merged))
+        else:
+            setting.value = merged
+        record_change(self.db, self.actor(), "deeds.focus_areas_named",
+                      ("settings", "focus_area_names"), names)
+        all_names = {**rules.FOCUS_AREAS, **merged}
+        return [{"code": code, "name": all_names[code]} for code in rules.FOCUS_AREAS]
+
     @rpc(args=s.QuarterQuery, result=s.EvaluationOut, errors=(NotFound,))
     def get_evaluation(self, year, quarter):
         evaluation = self.db.scalar(select(Evaluation).where(Evaluation.year == year,
