@@ -70,19 +70,41 @@ def cmd_logs(args):
         print(result)
 
 
+def _wait_for_read_models(proxy, timeout=15):
+    """Deeds learns the union tree from organization's events. Events sent before its
+    queues were first declared (a stack started before deeds existed) never reach it: after
+    a short wait, a full resync by RPC brings it up to date."""
+    import time
+    wanted = len(proxy.organization.directory_snapshot()["members"])
+    deadline = time.monotonic() + timeout
+    while proxy.deeds.directory_counts()["members"] < wanted:
+        if time.monotonic() > deadline:
+            proxy.deeds.resync_directory()
+            return
+        time.sleep(0.5)
+
+
 def cmd_demo(args):
+    from deploy import demo_deeds
     from deploy.demo import load_demo
-    with _rpc(timeout=120) as proxy:
-        _print(load_demo(proxy))
+    with _rpc(timeout=600) as proxy:
+        result = {"organization": load_demo(proxy)}
+        _wait_for_read_models(proxy)
+        result["deeds"] = demo_deeds.load_demo(proxy)
+    _print(result)
 
 
 def cmd_up(args):
     from deploy import runner
     state = runner.start()
+    from deploy import demo_deeds
     from deploy.demo import load_demo
-    with _rpc(timeout=120) as proxy:
+    with _rpc(timeout=600) as proxy:
         demo = load_demo(proxy)
         coverage = proxy.organization.coverage_report()
+        _wait_for_read_models(proxy)
+        deeds = demo_deeds.load_demo(proxy)
+        figures = proxy.deeds.figures(year=demo_deeds.YEAR)
     uri = _operator_uri()
     masked = uri.split("@")[-1]
     print("Gonghui is running.\n")
@@ -92,6 +114,12 @@ def cmd_up(args):
     print(f"\nDemo data: {'loaded' if demo['created'] else 'already there'} — "
           f"{coverage['units']} units, {coverage['units_with_union']} with a union, "
           f"{coverage['members']} members.")
+    tracks = {}
+    for row in figures:
+        for track, count in row["tracks"].items():
+            tracks[track] = tracks.get(track, 0) + count
+    print(f"Deeds (我为群众办实事) replayed to {demo_deeds.ARTICLE_DATE}: "
+          f"{sum(tracks.values())} items — " + ", ".join(f"{k} {v}" for k, v in tracks.items()))
     print(f"Broker: amqp://operator:…@{masked}   management UI: http://127.0.0.1:15672/")
     print("\nTry it:")
     print("  .venv/bin/gonghui status")
@@ -99,6 +127,8 @@ def cmd_up(args):
     print("  .venv/bin/gonghui shell      # nameko shell as the operator, then:")
     print("    >>> n.rpc.organization.coverage_report()")
     print("    >>> n.rpc.organization.recipients(unit_id=2, role='chair')")
+    print("    >>> n.rpc.deeds.ledger(track='under_supervision')")
+    print("  .venv/bin/gonghui tick deeds --from 2021-08-31 --to 2021-12-31")
     print("  .venv/bin/gonghui stop")
 
 

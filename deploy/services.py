@@ -1,12 +1,21 @@
 """The one list of Gonghui's services and how each is run (compose, local runner, docs)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class ServiceSpec:
     name: str
     http_port: int  # health check and HTTP entrypoints
+    # Extra environment of the service process in compose and Kubernetes, name -> value
+    # template, appended after AMQP_URI, DATABASE_URL and WEB_SERVER_ADDRESS by
+    # `python -m deploy.manifests write`. A value is literal text with references to the
+    # operator's settings: `${VAR}` (required: a `VAR=` line in .env.example, the Secret in
+    # Kubernetes) or `${VAR:-default}` (optional: `# VAR=default` in .env.example, the
+    # ConfigMap in Kubernetes), e.g. {"SMTP_HOST": "${SMTP_HOST}"}. The local runner does
+    # not read it: its services inherit the shell's environment (and deploy/nameko.yaml's
+    # defaults).
+    environment: dict = field(default_factory=dict, hash=False)
 
     @property
     def module(self):
@@ -21,13 +30,16 @@ class ServiceSpec:
         return self.name
 
 
-# Services that exist today, in start order. The other three of the design
-# (activities, deeds, notifications) join this list when their issue lands.
+# Services that exist today, in start order. The other two of the design (activities,
+# notifications) join this list when their issue lands. Adding one: a line here, then
+# `python -m deploy.manifests write` (compose, .env.example, Kubernetes) and
+# `python -m deploy.broker write` (broker definitions); see deploy/README.md.
 SERVICES = [
     ServiceSpec("organization", 8101),
+    ServiceSpec("deeds", 8103),
 ]
 
-PLANNED_SERVICES = ["activities", "deeds", "notifications"]
+PLANNED_SERVICES = ["activities", "notifications"]
 VHOST = "gonghui"
 
 
