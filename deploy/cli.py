@@ -103,7 +103,7 @@ def cmd_up(args):
         demo = load_demo(proxy)
         coverage = proxy.organization.coverage_report()
         _wait_for_read_models(proxy)
-        deeds = demo_deeds.load_demo(proxy)
+        demo_deeds.load_demo(proxy)
         figures = proxy.deeds.figures(year=demo_deeds.YEAR)
     uri = _operator_uri()
     masked = uri.split("@")[-1]
