@@ -57,19 +57,40 @@ p.window {{ margin-top: 1.5em; }}
 """
 
 
+CJK_FONT_FILES = [
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",  # Debian: fonts-wqy-zenhei
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",  # Debian: fonts-noto-cjk
+]
+
+
+def _cjk_font():
+    """Embed a Chinese font when the machine has one (bin/install and the image install
+    fonts-wqy-zenhei), so the PDF reads the same everywhere; otherwise fall back to
+    reportlab's built-in CID font, which a viewer must supply (Adobe's Asian font pack)."""
+    import os
+
+    from reportlab.pdfbase import pdfmetrics
+
+    for path in [os.environ.get("GONGHUI_CJK_FONT"), *CJK_FONT_FILES]:
+        if path and os.path.exists(path):
+            if "GonghuiCJK" not in pdfmetrics.getRegisteredFontNames():
+                from reportlab.pdfbase.ttfonts import TTFont
+                pdfmetrics.registerFont(TTFont("GonghuiCJK", path, subfontIndex=0))
+            return "GonghuiCJK"
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    return "STSong-Light"
+
+
 def notice_pdf(notice, rows):
-    # reportlab's built-in CID font renders Chinese without shipping a font file.
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    title = ParagraphStyle("title", fontName="STSong-Light", fontSize=16, leading=22,
-                           alignment=1)
-    text = ParagraphStyle("text", fontName="STSong-Light", fontSize=9, leading=12)
+    font = _cjk_font()
+    title = ParagraphStyle("title", fontName=font, fontSize=16, leading=22, alignment=1)
+    text = ParagraphStyle("text", fontName=font, fontSize=9, leading=12)
     data = [["序号", "实事项目", "层级", "类别", "责任单位", "责任人", "办结日期"]] + [
         [str(n), Paragraph(html.escape(r["item_title"]), text),
          LEVEL_NAMES.get(r["level"], r["level"]), BATCH_NAMES.get(r["batch"], r["batch"]),
@@ -78,7 +99,7 @@ def notice_pdf(notice, rows):
         for n, r in enumerate(rows, start=1)]
     table = Table(data, repeatRows=1, colWidths=[30, 260, 40, 60, 140, 60, 90])
     table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), "STSong-Light", 9),
+        ("FONT", (0, 0), (-1, -1), font, 9),
         ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
         ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
