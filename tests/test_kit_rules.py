@@ -75,3 +75,26 @@ def test_personal_data_is_masked_in_logs(caplog):
         "zhang@example.cn", "13900001111"), None)
     handler_filter.filter(record)
     assert record.getMessage() == "member z***@example.cn phone 139****1111"
+
+
+def test_services_log_through_the_masking_filter(capsys):
+    """The logging config every service runs with (deploy/nameko.yaml) masks personal data."""
+    import logging.config
+    from pathlib import Path
+
+    import yaml
+
+    config = yaml.safe_load((Path(__file__).parent.parent / "deploy" / "nameko.yaml")
+                            .read_text())["LOGGING"]
+    config["root"]["level"] = "INFO"  # the file reads it from the environment
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
+    logging.config.dictConfig(config)
+    try:
+        logging.getLogger("services.test").info("member 13912345678 wang@xny.example.cn")
+        err = capsys.readouterr().err
+        assert "139****5678" in err and "w***@xny.example.cn" in err
+        assert "13912345678" not in err
+    finally:
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
