@@ -284,3 +284,37 @@ def test_ledger_export_figures_focus_names_and_commitments(world):
     ranked = deeds.compare_commitments(year=2021)
     assert [(c["id"], c["rank"], c["ratio"]) for c in ranked] == [
         (b["id"], 1, 0.75), (a["id"], 2, 0.5)]
+
+
+def test_weighted_sub_items_roll_up_into_their_parent(world):
+    proxy, units, members, party, _, _ = world
+    deeds = proxy.deeds
+    parent = deeds.create_item(list_id=party["id"], title="“两堂一舍”升级",
+                               focus_area="conditions", batch="warm_heart",
+                               owner_unit_id=units["XNY-SMGF"],
+                               planned_completion="2021-10-31", created_on="2021-01-10")
+    subs = [deeds.create_item(list_id=party["id"], title=title, focus_area="conditions",
+                              batch="warm_heart", owner_unit_id=units["XNY-SMGF"],
+                              planned_completion="2021-10-31", parent_item_id=parent["id"],
+                              weight=weight, created_on="2021-01-10")
+            for title, weight in (("食堂改造", 1.0), ("宿舍改造", 3.0))]
+    with pytest.raises(Conflict):
+        deeds.submit_report(item_id=parent["id"], progress=10, text="x", period="2021-02")
+    with pytest.raises(Conflict):  # sub-items go one level deep, in the same list
+        deeds.create_item(list_id=party["id"], title="x", focus_area="conditions",
+                          batch="care", owner_unit_id=2, planned_completion="2021-10-31",
+                          parent_item_id=subs[0]["id"])
+    deeds.submit_report(item_id=subs[0]["id"], progress=100, text="完工", period="2021-02",
+                        submitted_on="2021-02-20")
+    deeds.submit_report(item_id=subs[1]["id"], progress=40, text="施工", period="2021-02",
+                        submitted_on="2021-02-20")
+    assert deeds.get_item(item_id=parent["id"])["progress"] == 55  # (100×1 + 40×3) / 4
+    with pytest.raises(Conflict):
+        deeds.complete_item(item_id=parent["id"], summary="not yet")
+    for sub in subs:
+        deeds.complete_item(item_id=sub["id"], completed_on="2021-09-30", summary="完工")
+    assert deeds.complete_item(item_id=parent["id"], completed_on="2021-09-30",
+                               summary="全部完工")["status"] == "completed"
+    # Only leaves owe monthly reports: the parent never gets a reminder of its own.
+    due = deeds.tick(as_of="2021-03-22")
+    assert due["report_due"] == 1  # the fixture's item; none for the finished family
