@@ -9,6 +9,8 @@
     gonghui demo                    load the article's union (idempotent)
     gonghui shell                   nameko shell connected as the operator
     gonghui holidays load FILE | holidays status YEAR
+    gonghui deliveries dead | show ID.. | replay ID..       notifications that stayed failed
+    gonghui resync deeds|notifications                       rebuild a read model of the tree
     gonghui migrate SERVICE         (DATABASE_URL from the environment; compose uses it)
     gonghui broker-setup            (users, permissions, definitions; compose uses it)
     gonghui health SERVICE          exit 0 when the service's /health says ok
@@ -70,18 +72,26 @@ def cmd_logs(args):
         print(result)
 
 
+READ_MODELS = {  # services keeping a read model of the union tree: how to count it
+    "deeds": lambda proxy: proxy.deeds.directory_counts()["members"],
+    "notifications": lambda proxy: proxy.notifications.directory_stats()["members"],
+}
+
+
 def _wait_for_read_models(proxy, timeout=15):
-    """Deeds learns the union tree from organization's events. Events sent before its
-    queues were first declared (a stack started before deeds existed) never reach it: after
-    a short wait, a full resync by RPC brings it up to date."""
+    """Deeds and notifications learn the union tree from organization's events. Events sent
+    before their queues were first declared (a stack started before they existed) never
+    reach them: after a short wait, a full resync by RPC brings them up to date."""
     import time
     wanted = len(proxy.organization.directory_snapshot()["members"])
+    running = [name for name in READ_MODELS if name in {s.name for s in SERVICES}]
     deadline = time.monotonic() + timeout
-    while proxy.deeds.directory_counts()["members"] < wanted:
-        if time.monotonic() > deadline:
-            proxy.deeds.resync_directory()
-            return
-        time.sleep(0.5)
+    for name in running:
+        while READ_MODELS[name](proxy) < wanted:
+            if time.monotonic() > deadline:
+                getattr(proxy, name).resync_directory()
+                break
+            time.sleep(0.5)
 
 
 def cmd_demo(args):
@@ -137,6 +147,25 @@ def cmd_shell(args):
     os.environ["GONGHUI_AMQP_URI"] = _operator_uri()
     nameko = Path(sys.executable).with_name("nameko")
     os.execv(str(nameko), [str(nameko), "shell", "--config", "deploy/operator.yaml"])
+
+
+def cmd_deliveries(args):
+    """The notifications that stayed failed (dead-lettered), and replaying them."""
+    with _rpc() as proxy:
+        notifications = proxy.notifications
+        if args.action == "dead":
+            _print(notifications.list_dead_deliveries(limit=args.limit))
+        elif args.action == "show":
+            for delivery_id in args.ids:
+                _print(notifications.get_delivery(delivery_id=delivery_id))
+        else:
+            _print([notifications.replay_delivery(delivery_id=i) for i in args.ids])
+
+
+def cmd_resync(args):
+    """Rebuild a service's read model of the union tree from organization."""
+    with _rpc(timeout=600) as proxy:
+        _print(getattr(proxy, args.service).resync_directory())
 
 
 def cmd_tick(args):
@@ -239,6 +268,14 @@ def parser():
     logs.set_defaults(func=cmd_logs)
     sub.add_parser("demo").set_defaults(func=cmd_demo)
     sub.add_parser("shell").set_defaults(func=cmd_shell)
+    deliveries = sub.add_parser("deliveries", help="dead-lettered notifications")
+    deliveries.add_argument("action", choices=["dead", "show", "replay"])
+    deliveries.add_argument("ids", nargs="*", type=int, help="delivery ids (show, replay)")
+    deliveries.add_argument("--limit", type=int, default=100)
+    deliveries.set_defaults(func=cmd_deliveries)
+    resync = sub.add_parser("resync", help="rebuild a service's read model of the tree")
+    resync.add_argument("service", choices=[n for n in names if n != "organization"])
+    resync.set_defaults(func=cmd_resync)
     tick = sub.add_parser("tick", help="replay the daily work over a date range")
     tick.add_argument("service", choices=names)
     tick.add_argument("--from", dest="start", required=True)

@@ -197,6 +197,18 @@ class Runner:
     def plan(self):
         return _read_json(self.plan_path, {})
 
+    @staticmethod
+    def _mail_sink_port(specs):
+        """Locally, notifications' e-mail goes to a mail sink the supervisor runs (aiosmtpd,
+        each message a file in var/mail/) unless the environment names an SMTP server."""
+        if os.environ.get("SMTP_HOST") or not any(s.name == "notifications" for s in specs):
+            return None
+        try:
+            import aiosmtpd  # noqa: F401 - installed with the dev extras by bin/install
+        except ImportError:
+            return None
+        return int(os.environ.get("GONGHUI_MAIL_SINK_PORT", "8025"))
+
     def operator_amqp_uri(self):
         """AMQP URI of the operator user (standalone RPC proxy, e.g. ``nameko shell``)."""
         passwords = read_env_file(self.secrets_path)
@@ -278,6 +290,7 @@ class Runner:
         plan = {"vhost": self.vhost, "user_prefix": self.user_prefix,
                 "config": str(self.config), "pythonpath": self.pythonpath,
                 "stop_timeout": self.stop_timeout, "created_at": now_iso(),
+                "mail_sink_port": self._mail_sink_port(specs),
                 "services": [{"name": s.name, "module": s.module, "http_port": s.http_port,
                               "amqp_user": s.amqp_user} for s in specs]}
         _write_atomic(self.plan_path, json.dumps(plan, indent=2) + "\n")
@@ -472,6 +485,7 @@ class Supervisor:
                          for s in self.plan["services"]]
         self.stopping = False
         self.started_at = now_iso()
+        self.mail_sink = None
 
     def env(self, child):
         from deploy.postgres import database_url
@@ -490,7 +504,23 @@ class Supervisor:
             "GONGHUI_SERVICE": child.name,
             "PYTHONUNBUFFERED": "1",
         })
+        if self.plan.get("mail_sink_port"):
+            env.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.plan["mail_sink_port"])})
         return env
+
+    def spawn_mail_sink(self):
+        port = self.plan.get("mail_sink_port")
+        if not port:
+            return None
+        mailbox = self.runner.var / "mail"
+        mailbox.mkdir(parents=True, exist_ok=True)
+        with open(self.runner.log_dir / "mailsink.log", "ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+                 "-c", "aiosmtpd.handlers.Mailbox", str(mailbox)],
+                cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        self.log(f"mail sink on 127.0.0.1:{port} (pid {proc.pid}), messages in {mailbox}")
+        return proc
 
     def spawn(self, child):
         log_path = self.runner.log_dir / f"{child.name}.log"
@@ -523,6 +553,7 @@ class Supervisor:
         signal.signal(signal.SIGINT, self._on_signal)
         _write_atomic(self.runner.pid_path, f"{os.getpid()}\n")
         self.log(f"supervising {[c.name for c in self.children]} (pid {os.getpid()})")
+        self.mail_sink = self.spawn_mail_sink()
         try:
             for child in self.children:
                 self.spawn(child)
@@ -533,6 +564,8 @@ class Supervisor:
                     changed |= self.watch(child)
                 if changed:
                     self.save()
+                if self.mail_sink is not None and self.mail_sink.poll() is not None:
+                    self.mail_sink = self.spawn_mail_sink()
                 time.sleep(POLL_SECONDS)
             self.shutdown()
         finally:
@@ -578,6 +611,9 @@ class Supervisor:
                 child.proc.wait()
             child.last_exit_code, child.last_exit_at = child.proc.returncode, now_iso()
             child.state = "stopped"
+        if self.mail_sink is not None and self.mail_sink.poll() is None:
+            self.mail_sink.terminate()
+            self.mail_sink.wait(timeout=10)
         self.save("stopped")
         self.log("stopped")
 

@@ -37,9 +37,14 @@ class ServiceSpec:
 SERVICES = [
     ServiceSpec("organization", 8101),
     ServiceSpec("deeds", 8103),
+    ServiceSpec("notifications", 8104, environment={
+        "SMTP_HOST": "${SMTP_HOST}", "SMTP_PORT": "${SMTP_PORT:-25}",
+        "SMTP_FROM": "${SMTP_FROM}", "NOTIFY_BASE_URL": "${NOTIFY_BASE_URL}",
+        "DISPATCH_POLL_SECONDS": "${DISPATCH_POLL_SECONDS:-1}",
+        "DELIVERY_MAX_ATTEMPTS": "${DELIVERY_MAX_ATTEMPTS:-6}"}),
 ]
 
-PLANNED_SERVICES = ["activities", "notifications"]
+PLANNED_SERVICES = ["activities"]
 VHOST = "gonghui"
 
 

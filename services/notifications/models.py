@@ -1,0 +1,241 @@
+"""Persistence of the notifications service (SQLAlchemy 2 models).
+
+* a read model of the union tree (``dir_*``), kept from organization events, so that
+  recipients are resolved locally: fan-out works while organization is down and costs no
+  RPC per recipient;
+* configuration as data: reminder rules, members' preferences, units' group robots
+  (WeCom / DingTalk), webhook subscriptions;
+* the delivery log: one ``deliveries`` row per (rule, recipient, subject, period, channel),
+  unique by its dedupe key, with one ``delivery_attempts`` row per try; and the in-app inbox.
+"""
+
+from datetime import date, datetime, time
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Model(DeclarativeBase):
+    pass
+
+
+# ------------------------------------------------------------------ read model of the tree
+
+
+class DirUnit(Model):
+    __tablename__ = "dir_units"
+
+    unit_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    code: Mapped[str | None] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str | None] = mapped_column(String(30))
+    parent_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    # occurred_at of the event that last wrote the row: an older event never overwrites it.
+    event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DirUnion(Model):
+    __tablename__ = "dir_unions"
+
+    union_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    unit_id: Mapped[int] = mapped_column(Integer, index=True)
+    level: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(200))
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DirMember(Model):
+    __tablename__ = "dir_members"
+
+    member_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    employee_no: Mapped[str | None] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(100))
+    unit_id: Mapped[int] = mapped_column(Integer, index=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    wecom_id: Mapped[str | None] = mapped_column(String(100))
+    left_on: Mapped[date | None] = mapped_column(Date)
+    event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DirRole(Model):
+    """A role held in a union; the natural key survives events arriving out of order."""
+
+    __tablename__ = "dir_roles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(Integer, index=True)
+    union_id: Mapped[int] = mapped_column(Integer, index=True)
+    unit_id: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(30))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (UniqueConstraint("member_id", "union_id", "role", "starts_on"),)
+
+
+# ------------------------------------------------------------------ configuration as data
+
+
+class Rule(Model):
+    """For one event type: who is told, on which channels, with which template, how urgent."""
+
+    __tablename__ = "rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    event_type: Mapped[str] = mapped_column(String(120), index=True)
+    audience: Mapped[list] = mapped_column(JSONB)
+    channels: Mapped[list] = mapped_column(JSONB)
+    template: Mapped[str] = mapped_column(String(60))
+    urgency: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(200))
+    period: Mapped[str] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    description: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+
+
+class Preference(Model):
+    __tablename__ = "preferences"
+
+    member_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    language: Mapped[str] = mapped_column(String(5), server_default="zh")
+    # {kind: [channel, ...]}; a kind not listed uses the rule's channels.
+    channels: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    quiet_start: Mapped[time | None] = mapped_column(Time)
+    quiet_end: Mapped[time | None] = mapped_column(Time)
+    digest: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    digest_hour: Mapped[int] = mapped_column(Integer, server_default=text("18"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+
+
+class UnitRobot(Model):
+    """A unit's group robot: WeCom (企业微信) or DingTalk (钉钉) webhook, one of each."""
+
+    __tablename__ = "unit_robots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str | None] = mapped_column(String(100))
+    webhook_url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str | None] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+
+    __table_args__ = (UniqueConstraint("unit_id", "kind"),)
+
+
+class WebhookSubscription(Model):
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(Text)
+    event_types: Mapped[list] = mapped_column(JSONB)
+    owner_member_id: Mapped[int | None] = mapped_column(Integer)
+    enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    consecutive_failures: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+
+
+# ------------------------------------------------------------------ delivery log and inbox
+
+
+class Delivery(Model):
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(Text, unique=True)
+    rule_key: Mapped[str] = mapped_column(String(80))
+    event_id: Mapped[str] = mapped_column(UUID(as_uuid=True), index=True)
+    event_type: Mapped[str] = mapped_column(String(120))
+    channel: Mapped[str] = mapped_column(String(10))
+    member_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    target: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))
+    urgency: Mapped[str] = mapped_column(String(10))
+    language: Mapped[str] = mapped_column(String(5))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict | None] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(10))
+    digest: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    held_reason: Mapped[str | None] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # What the dispatcher claims: due rows of a channel, oldest first.
+        Index("ix_deliveries_due", "channel", "next_attempt_at",
+              postgresql_where=text("status = 'pending'")),
+        Index("ix_deliveries_dead", "id", postgresql_where=text("status = 'dead'")),
+    )
+
+
+class DeliveryAttempt(Model):
+    """One try of one delivery. ``outcome`` is NULL while the try is under way: a row left
+    NULL by a process that died mid-send is "in doubt" (the send may have happened)."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # No foreign key: the row is written on a second connection while the delivery row is
+    # locked by the sending transaction (a key-share lock would wait on it).
+    delivery_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    error: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class InboxItem(Model):
+    __tablename__ = "inbox_items"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    member_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    urgency: Mapped[str] = mapped_column(String(10))
+    event_type: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_inbox_member", "member_id", "id"),
+                      Index("ix_inbox_unread", "member_id",
+                            postgresql_where=text("read_at IS NULL")),)

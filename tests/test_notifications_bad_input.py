@@ -1,0 +1,109 @@
+"""Bad input to every RPC method of notifications: a typed error naming the field, and
+nothing written."""
+
+import inspect
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from gonghui.errors import Conflict, NotFound, ValidationError
+from services.notifications.service import NotificationsService
+from tests.test_notifications_support import (  # noqa: F401 - fixtures
+    notifications_config,
+    seed_tree,
+    smtp,
+)
+
+RULE = {"key": "x.rule", "event_type": "deeds.report_due", "audience": ["responsible"],
+        "channels": ["inbox"], "template": "report_due", "urgency": "low", "kind": "reminder",
+        "subject": "item:{item_id}", "period": "{period}"}
+
+# For each method: arguments with one bad value, and the field the error must name.
+BAD_INPUT = {
+    "list_inbox": ({"member_id": 0}, "member_id"),
+    "unread_count": ({"member_id": "me"}, "member_id"),
+    "mark_read": ({"member_id": 203}, "item_ids"),
+    "get_preferences": ({"member_id": None}, "member_id"),
+    "set_preferences": ({"member_id": 203, "quiet_start": "25:00", "quiet_end": "07:00"},
+                        "quiet_start"),
+    "list_rules": ({"event_type": "report_due"}, "event_type"),
+    "create_rule": ({**RULE, "audience": ["everyone"]}, "audience"),
+    "update_rule": ({"key": "report_due", "subject": "{item_id!r}"}, "subject"),
+    "set_unit_robot": ({"unit_id": 2, "kind": "wecom", "webhook_url": "ftp://x"},
+                       "webhook_url"),
+    "list_unit_robots": ({"unit_id": -3}, "unit_id"),
+    "remove_unit_robot": ({"unit_id": 2, "kind": "slack"}, "kind"),
+    "subscribe_webhook": ({"name": "x", "url": "https://x.cn/h", "secret": "short",
+                           "event_types": ["deeds.*"]}, "secret"),
+    "list_webhooks": ({"enabled": "sometimes"}, "enabled"),
+    "update_webhook": ({"subscription_id": 1, "event_types": ["deeds report"]},
+                       "event_types"),
+    "unsubscribe_webhook": ({"subscription_id": 1.5}, "subscription_id"),
+    "list_deliveries": ({"status": "lost"}, "status"),
+    "get_delivery": ({"delivery_id": "one"}, "delivery_id"),
+    "list_dead_deliveries": ({"limit": 0}, "limit"),
+    "replay_delivery": ({}, "delivery_id"),
+    "tick": ({"as_of": "2026-02-30"}, "as_of"),
+    "dispatch_due": ({"until": "2026-03-01T10:00:00"}, "until"),  # not timezone-aware
+    "directory_stats": ({"verbose": True}, "_schema"),
+    "resync_directory": ({"full": True}, "_schema"),
+    "health": ({"verbose": True}, "_schema"),
+}
+
+# Well-formed calls that the current state must refuse.
+REFUSED = [
+    ("get_preferences", {"member_id": 9999}, NotFound),
+    ("set_unit_robot", {"unit_id": 9999, "kind": "wecom", "webhook_url": "https://q.cn/x"},
+     NotFound),
+    ("remove_unit_robot", {"unit_id": 2, "kind": "wecom"}, NotFound),
+    ("update_rule", {"key": "no.such", "enabled": False}, NotFound),
+    ("create_rule", {**RULE, "key": "report_due"}, Conflict),
+    ("create_rule", {**RULE, "event_type": "deeds.no_such_event"}, ValidationError),
+    ("subscribe_webhook", {"name": "x", "url": "https://x.cn/h", "secret": "s" * 16,
+                           "event_types": ["billing.*"]}, ValidationError),
+    ("update_webhook", {"subscription_id": 999, "enabled": True}, NotFound),
+    ("replay_delivery", {"delivery_id": 999}, NotFound),
+    ("mark_read", {"member_id": 203, "item_ids": [999]}, NotFound),
+]
+
+
+def rpc_methods():
+    return sorted(name for name, member in inspect.getmembers(NotificationsService)
+                  if hasattr(member, "rpc_spec"))
+
+
+def test_the_table_covers_every_rpc_method():
+    assert sorted(BAD_INPUT) == rpc_methods()
+
+
+def snapshot(url):
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        tables = [r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname='public' ORDER BY 1"))]
+        counts = {t: conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in tables}
+        counts["rules_digest"] = conn.scalar(text(
+            "SELECT md5(string_agg(key || channels::text || enabled, ',' ORDER BY key)) "
+            "FROM rules"))
+    engine.dispose()
+    return counts
+
+
+def test_bad_input_gives_a_typed_field_error_and_writes_nothing(
+        start_service, rpc, amqp_uri, databases, notifications_config):  # noqa: F811
+    url = databases["notifications"]
+    start_service(NotificationsService, **notifications_config)
+    seed_tree(amqp_uri, url)
+    before = snapshot(url)
+    with rpc() as proxy:
+        notif = proxy.notifications
+        for method, (arguments, field) in sorted(BAD_INPUT.items()):
+            with pytest.raises(ValidationError) as info:
+                getattr(notif, method)(**arguments)
+            assert field in info.value.fields, (method, info.value.fields)
+            with pytest.raises(ValidationError):
+                getattr(notif, method)(not_an_argument=1)
+        for method, arguments, error in REFUSED:
+            with pytest.raises(error):
+                getattr(notif, method)(**arguments)
+    assert snapshot(url) == before
