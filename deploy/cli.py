@@ -75,13 +75,15 @@ def cmd_logs(args):
 READ_MODELS = {  # services keeping a read model of the union tree: how to count it
     "deeds": lambda proxy: proxy.deeds.directory_counts()["members"],
     "notifications": lambda proxy: proxy.notifications.directory_stats()["members"],
+    "activities": lambda proxy: proxy.activities.directory_status()["members"],
 }
 
 
 def _wait_for_read_models(proxy, timeout=15):
-    """Deeds and notifications learn the union tree from organization's events. Events sent
-    before their queues were first declared (a stack started before they existed) never
-    reach them: after a short wait, a full resync by RPC brings them up to date."""
+    """Deeds, notifications and activities learn the union tree from organization's events.
+    Events sent before their queues were first declared (a stack started before they
+    existed) never reach them: after a short wait, a full resync by RPC brings them up to
+    date."""
     import time
     wanted = len(proxy.organization.directory_snapshot()["members"])
     running = [name for name in READ_MODELS if name in {s.name for s in SERVICES}]
@@ -95,19 +97,20 @@ def _wait_for_read_models(proxy, timeout=15):
 
 
 def cmd_demo(args):
-    from deploy import demo_deeds
+    from deploy import demo_activities, demo_deeds
     from deploy.demo import load_demo
     with _rpc(timeout=600) as proxy:
         result = {"organization": load_demo(proxy)}
         _wait_for_read_models(proxy)
         result["deeds"] = demo_deeds.load_demo(proxy)
+        result["activities"] = demo_activities.load_demo(proxy)
     _print(result)
 
 
 def cmd_up(args):
     from deploy import runner
     state = runner.start()
-    from deploy import demo_deeds
+    from deploy import demo_activities, demo_deeds
     from deploy.demo import load_demo
     with _rpc(timeout=600) as proxy:
         demo = load_demo(proxy)
@@ -115,6 +118,10 @@ def cmd_up(args):
         _wait_for_read_models(proxy)
         demo_deeds.load_demo(proxy)
         figures = proxy.deeds.figures(year=demo_deeds.YEAR)
+        demo_activities.load_demo(proxy)
+        headline = proxy.activities.figures(
+            date_from=f"{demo_activities.YEAR}-01-01",
+            date_to=demo_activities.ARTICLE_DATE.isoformat())["headline"]
     uri = _operator_uri()
     masked = uri.split("@")[-1]
     print("Gonghui is running.\n")
@@ -130,6 +137,8 @@ def cmd_up(args):
             tracks[track] = tracks.get(track, 0) + count
     print(f"Deeds (我为群众办实事) replayed to {demo_deeds.ARTICLE_DATE}: "
           f"{sum(tracks.values())} items — " + ", ".join(f"{k} {v}" for k, v in tracks.items()))
+    print(f"Campaigns (全民健康/全民健身/全民阅读) to {demo_activities.ARTICLE_DATE}: "
+          + ", ".join(f"{k} {v}" for k, v in headline.items()))
     print(f"Broker: amqp://operator:…@{masked}   management UI: http://127.0.0.1:15672/")
     print("\nTry it:")
     print("  .venv/bin/gonghui status")
@@ -138,6 +147,8 @@ def cmd_up(args):
     print("    >>> n.rpc.organization.coverage_report()")
     print("    >>> n.rpc.organization.recipients(unit_id=2, role='chair')")
     print("    >>> n.rpc.deeds.ledger(track='under_supervision')")
+    print("    >>> n.rpc.activities.figures(date_from='2021-01-01', date_to='2021-08-30')")
+    print("    >>> n.rpc.activities.campaign_progress(campaign_id=1, as_of='2021-08-30')")
     print("  .venv/bin/gonghui tick deeds --from 2021-08-31 --to 2021-12-31")
     print("  .venv/bin/gonghui stop")
 

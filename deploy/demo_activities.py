@@ -159,7 +159,7 @@ def directory_counts(proxy):
     return {"units": len(units), "members": len(members), "active_roles": roles}
 
 
-def wait_for_directory(proxy, timeout=60.0, resync=True):
+def wait_for_directory(proxy, timeout=20.0, resync=True):
     """Wait until the activities service's copy of the directory matches organization's
     (it learns it from organization's events); resync by RPC when it does not in time.
     Returns the activities service's ``directory_status``."""

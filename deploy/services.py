@@ -36,6 +36,7 @@ class ServiceSpec:
 # `python -m deploy.broker write` (broker definitions); see deploy/README.md.
 SERVICES = [
     ServiceSpec("organization", 8101),
+    ServiceSpec("activities", 8102),
     ServiceSpec("deeds", 8103),
     ServiceSpec("notifications", 8104, environment={
         "SMTP_HOST": "${SMTP_HOST}", "SMTP_PORT": "${SMTP_PORT:-25}",
@@ -44,7 +45,7 @@ SERVICES = [
         "DELIVERY_MAX_ATTEMPTS": "${DELIVERY_MAX_ATTEMPTS:-6}"}),
 ]
 
-PLANNED_SERVICES = ["activities"]
+PLANNED_SERVICES = []
 VHOST = "gonghui"
 
 

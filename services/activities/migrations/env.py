@@ -1,0 +1,4 @@
+from gonghui.migrations import run_env
+from services.activities.models import Model
+
+run_env(Model.metadata)

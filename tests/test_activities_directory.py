@@ -1,0 +1,154 @@
+"""The activities service's copy of organization's directory: kept from organization's
+events even when they arrive out of order or twice, rebuilt by a resync over RPC, and used
+for the officers-only rule of the missing check-up list."""
+
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from kombu import Connection, Exchange
+from sqlalchemy import create_engine, text
+
+from deploy import demo_activities
+from deploy.demo import load_demo as load_organization
+from gonghui.actor import Actor
+from gonghui.errors import Forbidden
+from gonghui.events import build_envelope
+from services.activities.service import ActivitiesService
+from services.organization import events as org
+from services.organization.service import OrganizationService
+
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+OPERATOR = Actor("operator", "test")
+
+
+def publish(amqp_uri, envelopes):
+    with Connection(amqp_uri) as conn:
+        producer = conn.Producer(serializer="json")
+        exchange = Exchange("organization.events", type="topic", durable=True)
+        for envelope in envelopes:
+            producer.publish(envelope, exchange=exchange, declare=[],
+                             routing_key=envelope["type"].split(".", 1)[1],
+                             message_id=envelope["id"])
+
+
+def event(declared, data, minutes):
+    return build_envelope(declared, data, OPERATOR, occurred_at=T0 + timedelta(minutes=minutes))
+
+
+def rows(url, sql):
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        found = [tuple(r) for r in conn.execute(text(sql))]
+    engine.dispose()
+    return found
+
+
+def wait_for(check, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+UNIT = {"unit_id": 5, "code": "C05", "kind": "plant", "domain": None, "parent_id": None,
+        "parent_name": None, "established_on": None}
+MEMBER = {"member_id": 9, "employee_no": "E009", "gender": "female", "unit_id": 5,
+          "email": None, "mobile": None, "wecom_id": None, "joined_on": date(2020, 1, 1),
+          "left_on": None}
+ROLE = {"unit_id": 5, "unit_name": "一厂", "member_id": 9, "member_name": "李娜", "union_id": 3,
+        "role": "chair", "term_id": None, "starts_on": date(2026, 3, 1)}
+
+
+def test_out_of_order_and_repeated_events_converge(start_service, amqp_uri, databases):
+    start_service(ActivitiesService)
+    renamed = event(org.UNIT_RENAMED, {"unit_id": 5, "unit_name": "第一电厂",
+                                       "old_name": "一厂"}, 5)
+    created = event(org.UNIT_CREATED, {**UNIT, "unit_name": "一厂"}, 1)
+    updated = event(org.MEMBER_UPDATED, {**MEMBER, "name": "李娜娜", "unit_name": "第一电厂"}, 6)
+    joined = event(org.MEMBER_JOINED, {**MEMBER, "name": "李娜", "unit_name": "一厂"}, 2)
+    ended = event(org.ROLE_ENDED, {**ROLE, "ends_on": date(2026, 3, 20)}, 20)
+    assigned = event(org.ROLE_ASSIGNED, {**ROLE, "ends_on": None}, 3)
+    # The newer change of each arrives first; then the older one, and a repeat.
+    publish(amqp_uri, [renamed, updated, ended])
+    url = databases["activities"]
+    wait_for(lambda: rows(url, "SELECT count(*) FROM inbox")[0][0] == 3)
+    publish(amqp_uri, [created, joined, assigned, renamed])
+    wait_for(lambda: rows(url, "SELECT count(*) FROM inbox")[0][0] == 6)
+    time.sleep(0.5)  # the repeat of `renamed` is acked and ignored
+    assert rows(url, "SELECT id, code, name, kind FROM dir_units") == [
+        (5, "C05", "第一电厂", "plant")]
+    assert rows(url, "SELECT id, name, unit_id FROM dir_members") == [(9, "李娜娜", 5)]
+    assert rows(url, "SELECT member_id, role, ends_on::text FROM dir_roles") == [
+        (9, "chair", "2026-03-20")]
+
+
+@pytest.fixture
+def directory(start_service, rpc):
+    start_service(OrganizationService)
+    start_service(ActivitiesService)
+    with rpc() as proxy:
+        load_organization(proxy)
+        demo_activities.wait_for_directory(proxy, timeout=60, resync=False)
+        units = {u["code"]: u["id"] for u in proxy.organization.list_units(limit=5000)}
+        yield proxy, units
+
+
+def test_resync_rebuilds_the_directory_from_organization(directory, databases, subscribe):
+    proxy, _ = directory
+    sub = subscribe("activities.events", "directory_resynced")
+    url = databases["activities"]
+    before = proxy.activities.directory_status()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE dir_units, dir_unions, dir_members, dir_roles"))
+        # A role that organization no longer knows: the resync ends it.
+        conn.execute(text("INSERT INTO dir_roles (member_id, unit_id, role, stamp) "
+                          "VALUES (1, 1, 'cadre', '2020-01-01')"))
+    engine.dispose()
+    assert proxy.activities.directory_status()["members"] == 0
+    after = proxy.activities.resync_directory()
+    assert {k: after[k] for k in ("units", "unions", "members", "active_roles")} == {
+        k: before[k] for k in ("units", "unions", "members", "active_roles")}
+    assert demo_activities.directory_counts(proxy) == {
+        k: after[k] for k in ("units", "members", "active_roles")}
+    (message,) = sub.collect(1)
+    assert message["body"]["data"]["roles_ended"] == 1
+    assert message["body"]["data"]["members"] == before["members"]
+
+
+def test_missing_checkups_are_for_the_units_officers_only(directory, rpc):
+    proxy, units = directory
+    org, act = proxy.organization, proxy.activities
+    plant = units["XNY-SMGF"]
+    people = org.list_members(unit_id=plant, subtree=False)
+    for member in people[:8]:
+        act.record_checkup(member_id=member["id"], checked_on="2022-04-20", provider="职工医院")
+    chair = org.get_member(member_id=org.recipients(unit_id=plant, role="chair")[0]["member_id"])
+    company_chair = org.get_member(
+        member_id=org.recipients(unit_id=units["XNY"], role="chair")[0]["member_id"])
+    former = people[1]  # vice-chair until the election of 2021-06-18, no role since
+    plain = people[9]
+    expected = [m["id"] for m in people[8:]]
+
+    def missing(actor, unit_id=plant):
+        with rpc(actor=actor) as client:
+            return [m["member_id"] for m in client.activities.missing_checkups(
+                year=2022, unit_id=unit_id)]
+
+    assert missing(Actor("officer", chair["employee_no"])) == expected
+    assert missing(Actor("officer", company_chair["employee_no"])) == expected  # above it
+    assert missing(Actor("admin", "1")) == expected
+    for actor, unit_id in [(Actor("officer", chair["employee_no"]), units["XNY-QN"]),
+                           (Actor("officer", former["employee_no"]), plant),
+                           (Actor("member", plain["employee_no"]), plant),
+                           (Actor("operator", "cli"), plant),
+                           (Actor("officer", "NO-SUCH"), plant)]:
+        with pytest.raises(Forbidden):
+            missing(actor, unit_id)
+    # Coverage (counts, no names) is open to any reader.
+    coverage = act.checkup_coverage(year=2022, unit_id=plant)
+    assert (coverage["members"], coverage["checked"]) == (12, 8)
