@@ -779,10 +779,14 @@ class DeedsService(kit.ServiceBase):
                    ("item", item.id), actor=SYSTEM_TICK)
 
     def _escalations(self, as_of, counts):
-        for order in self.db.scalars(select(SupervisionOrder).where(
-                SupervisionOrder.status == "open", SupervisionOrder.deadline < as_of)
-                .order_by(SupervisionOrder.id)):
-            item = self.db.get(Item, order.item_id)
+        orders = list(self.db.scalars(select(SupervisionOrder).where(
+            SupervisionOrder.status == "open", SupervisionOrder.deadline < as_of)
+            .order_by(SupervisionOrder.id)))
+        # One query for the items: orders already at the top stay open and are read daily.
+        items = {i.id: i for i in self.db.scalars(select(Item).where(
+            Item.id.in_({o.item_id for o in orders})))} if orders else {}
+        for order in orders:
+            item = items[order.item_id]
             chain = self._lookup.union_chain(item.owner_unit_id)
             level = order.escalation_level + 1
             if level >= len(chain):
