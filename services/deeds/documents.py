@@ -138,6 +138,7 @@ def ledger_workbook(rows, year=None):
     thin = Side(style="thin")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     header_fill = PatternFill("solid", fgColor="DDDDDD")
+    top_wrap = Alignment(vertical="top", wrap_text=True)  # one style object for every cell
     for col, (name, width) in enumerate(LEDGER_COLUMNS, start=1):
         cell = sheet.cell(row=3, column=col, value=name)
         cell.font, cell.fill, cell.border = Font(bold=True), header_fill, border
@@ -155,7 +156,7 @@ def ledger_workbook(rows, year=None):
         for col, value in enumerate(values, start=1):
             cell = sheet.cell(row=3 + n, column=col, value=value)
             cell.border = border
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
+            cell.alignment = top_wrap
             if isinstance(value, date):
                 cell.number_format = "yyyy-mm-dd"
     sheet.freeze_panes = "A4"
