@@ -28,6 +28,7 @@ import platform  # noqa: E402
 import pstats  # noqa: E402
 import random  # noqa: E402
 import resource  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 import textwrap  # noqa: E402
 import time  # noqa: E402
@@ -138,7 +139,8 @@ class Bench:
         self.args = args
         self.vhost = f"bench_{uuid.uuid4().hex[:10]}"
         self.amqp_uri = None
-        self.db_url = make_url(infra.PG_ADMIN_URL).set(database=BENCH_DB)
+        self.database = args.database
+        self.db_url = make_url(infra.PG_ADMIN_URL).set(database=self.database)
         self.db_url = self.db_url.render_as_string(hide_password=False)
         self.container = None
         self.engine = None
@@ -165,8 +167,14 @@ class Bench:
             Queue(SINK, exchange, routing_key="#", durable=True)(channel).declare()
         admin = create_engine(infra.PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
+            busy = conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = :d"),
+                               {"d": self.database})
+            if busy and not self.args.force:
+                raise SystemExit(f"{busy} session(s) are connected to {self.database} (another "
+                                 "run of this bench?); use --database NAME, or --force to drop "
+                                 "it anyway")
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{self.database}"'))
         admin.dispose()
         migrate("deeds", self.db_url)
         self.engine = create_engine(self.db_url)
@@ -587,7 +595,7 @@ class Bench:
         lines.append(f"run: --units {a.units} --items {a.items} --days {a.days}"
                      + (" --tracemalloc" if a.tracemalloc else "")
                      + (f" --profile-days {a.profile_days}" if a.profile_days else "")
-                     + f"; vhost {self.vhost}; database {BENCH_DB}")
+                     + f"; vhost {self.vhost}; database {self.database}")
         lines.append("")
         p = fill["patterns"]
         lines.append(f"programme (bulk SQL, {fill['seconds']:.1f} s): {fill['units']} units "
@@ -720,7 +728,7 @@ class Bench:
              "ServiceContainer (max_workers 10, OUTBOX_POLL_SECONDS 0.2, relay on), one "
              "cluster_rpc caller (actor operator:bench). RabbitMQ vhost of its own with "
              f"{EXCHANGE} (topic, durable) and the durable queue {SINK} bound with '#'; "
-             f"database {BENCH_DB} dropped, created, migrated (gonghui.migrations.migrate)."),
+             f"database {self.database} dropped, created, migrated (gonghui.migrations.migrate)."),
             ("fill", "directory_units: a company root, ~10 % grassroots units under it, the "
              "rest teams spread over them; one union per unit (company_union / "
              f"grassroots_union / union_group); {MEMBERS_PER_UNIT} members per unit; chair and "
@@ -802,6 +810,10 @@ def main():
     parser.add_argument("--units", type=int, default=1000, help="units (and unions)")
     parser.add_argument("--items", type=int, default=10000, help="deed items")
     parser.add_argument("--days", type=int, default=365, help="days of 2021 from 1 January")
+    parser.add_argument("--database", default=BENCH_DB,
+                        help="database to drop, create and fill (default %(default)s)")
+    parser.add_argument("--force", action="store_true",
+                        help="drop the database even while other sessions use it")
     parser.add_argument("--tracemalloc", action="store_true",
                         help="trace Python allocations over the whole tick loop (slow)")
     parser.add_argument("--profile-days", default="",
@@ -816,6 +828,11 @@ def main():
     if args.units < 2 or args.items < 1 or not 1 <= args.days <= 365:
         parser.error("need --units >= 2, --items >= 1, 1 <= --days <= 365")
     started = time.monotonic()
+
+    def terminated(signum, frame):
+        raise SystemExit(f"stopped by signal {signum}")  # so that teardown runs
+
+    signal.signal(signal.SIGTERM, terminated)
     bench = Bench(args)
     bench.load_start = loadavg()
     bench.others_start = other_python_processes()
