@@ -56,42 +56,84 @@ def counts(session):
 
 
 class Lookup:
-    """The read model loaded once per worker: a tick emitting thousands of events looks up
-    names, union chains and officers in memory instead of one query each."""
+    """Names, union chains and officers from the read model, cached for one worker.
+
+    A single RPC looks up only the rows it names (the directory may hold tens of thousands
+    of members); bulk work, such as a tick emitting thousands of events, loads each table
+    once after ``BULK_AFTER`` point lookups instead of one query per event."""
+
+    BULK_AFTER = 32
 
     def __init__(self, session):
-        self.units = {u.unit_id: u for u in session.scalars(select(DirectoryUnit))}
-        self.members = {m.member_id: m for m in session.scalars(select(DirectoryMember))}
-        self.union_of_unit = {u.unit_id: u.union_id for u in session.scalars(
-            select(DirectoryUnion).where(DirectoryUnion.closed.is_(False)))}
-        self._officers = {}
-        for role in session.scalars(select(DirectoryRole).where(
-                DirectoryRole.active.is_(True), DirectoryRole.role.in_(OFFICER_ROLES))):
-            member = self.members.get(role.member_id)
-            if member is not None and not member.left:
-                self._officers.setdefault(role.union_id, set()).add(role.member_id)
+        self.session = session
+        self._rows = {"unit": {}, "member": {}}
+        self._complete = {"unit": False, "member": False}
+        self._misses = {"unit": 0, "member": 0}
+        self._union_of_unit = None
+        self._officers = None
         self._chains = {}
 
+    _QUERIES = {
+        "unit": (DirectoryUnit.unit_id, DirectoryUnit.name, DirectoryUnit.parent_id),
+        "member": (DirectoryMember.member_id, DirectoryMember.name, DirectoryMember.left),
+    }
+
+    def _row(self, kind, key):
+        rows = self._rows[kind]
+        if key in rows or self._complete[kind]:
+            return rows.get(key)
+        self._misses[kind] += 1
+        if self._misses[kind] > self.BULK_AFTER:
+            self._load(kind)
+            return rows.get(key)
+        key_column = self._QUERIES[kind][0]
+        rows[key] = self.session.execute(
+            select(*self._QUERIES[kind]).where(key_column == key)).first()
+        return rows[key]
+
+    def _load(self, kind):
+        self._rows[kind] = {row[0]: row for row in self.session.execute(
+            select(*self._QUERIES[kind]))}
+        self._complete[kind] = True
+
     def unit_name(self, unit_id):
-        unit = self.units.get(unit_id)
+        unit = self._row("unit", unit_id)
         return unit.name if unit else f"#{unit_id}"
 
     def member_name(self, member_id):
         if member_id is None:
             return None
-        member = self.members.get(member_id)
+        member = self._row("member", member_id)
         return member.name if member else f"#{member_id}"
 
     def union_chain(self, unit_id):
+        """``[(unit_id, union_id), ...]`` from the unit up to the top union: the whole tree is
+        loaded once, since escalation walks it for every order."""
+        if self._union_of_unit is None:
+            self._load("unit")
+            self._union_of_unit = dict(self.session.execute(
+                select(DirectoryUnion.unit_id, DirectoryUnion.union_id).where(
+                    DirectoryUnion.closed.is_(False))).all())
         if unit_id not in self._chains:
+            units = self._rows["unit"]
             chain, current, seen = [], unit_id, set()
             while current is not None and current not in seen:
                 seen.add(current)
-                if current in self.union_of_unit:
-                    chain.append((current, self.union_of_unit[current]))
-                current = self.units[current].parent_id if current in self.units else None
+                if current in self._union_of_unit:
+                    chain.append((current, self._union_of_unit[current]))
+                current = units[current].parent_id if current in units else None
             self._chains[unit_id] = chain
         return self._chains[unit_id]
 
     def officers(self, union_id):
+        """The union's active chair and vice-chairs who are still members."""
+        if self._officers is None:
+            self._officers = {}
+            for member_id, role_union in self.session.execute(
+                    select(DirectoryRole.member_id, DirectoryRole.union_id)
+                    .join(DirectoryMember, DirectoryMember.member_id == DirectoryRole.member_id)
+                    .where(DirectoryRole.active.is_(True),
+                           DirectoryRole.role.in_(OFFICER_ROLES),
+                           DirectoryMember.left.is_(False))):
+                self._officers.setdefault(role_union, set()).add(member_id)
         return sorted(self._officers.get(union_id, ()))

@@ -80,7 +80,16 @@ class DeedsService(kit.ServiceBase):
 
     @functools.cached_property
     def _idea_submitters(self):
-        return dict(self.db.execute(select(Idea.id, Idea.submitter_member_id)).all())
+        return {}
+
+    def _idea_submitter(self, idea_id):
+        """Who submitted the idea an item came from (cached per worker: few items have one)."""
+        if idea_id is None:
+            return None
+        if idea_id not in self._idea_submitters:
+            self._idea_submitters[idea_id] = self.db.scalar(
+                select(Idea.submitter_member_id).where(Idea.id == idea_id))
+        return self._idea_submitters[idea_id]
 
     def _has_open_supervision(self, item_id):
         return self.db.scalar(select(func.count()).select_from(SupervisionOrder).where(
@@ -94,8 +103,7 @@ class DeedsService(kit.ServiceBase):
                 "responsible_member_id": item.responsible_member_id,
                 "responsible_member_name": self._lookup.member_name(item.responsible_member_id),
                 "idea_id": item.idea_id,
-                "idea_submitter_member_id": (self._idea_submitters.get(item.idea_id)
-                                             if item.idea_id else None)}
+                "idea_submitter_member_id": self._idea_submitter(item.idea_id)}
 
     def _item_data(self, item):
         deed_list = self.db.get(DeedList, item.list_id)
