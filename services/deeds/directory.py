@@ -85,7 +85,7 @@ class Lookup:
         self._misses[kind] += 1
         if self._misses[kind] > self.BULK_AFTER:
             self._load(kind)
-            return rows.get(key)
+            return self._rows[kind].get(key)
         key_column = self._QUERIES[kind][0]
         rows[key] = self.session.execute(
             select(*self._QUERIES[kind]).where(key_column == key)).first()
