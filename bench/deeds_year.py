@@ -535,7 +535,7 @@ class Bench:
 
     # -------------------------------------------------------------- database
 
-    def database(self):
+    def database_figures(self):
         with self.engine.connect() as conn:
             size = conn.scalar(text("SELECT pg_database_size(current_database())"))
             tables = conn.execute(text(
@@ -847,7 +847,7 @@ def main():
             y = bench.figures["year"]
             log(f"year done: ticks {y['tick_seconds']:.1f} s; ledger")
             bench.ledger(proxy)
-        bench.database()
+        bench.database_figures()
         bench.report(started)
     finally:
         bench.teardown()

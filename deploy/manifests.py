@@ -151,6 +151,19 @@ def _describe(setting):
     return "required" if setting.required else f"optional with default {setting.default!r}"
 
 
+def local_environment(spec, environ):
+    """``spec.environment`` resolved against the operator's shell, for the local runner: an
+    optional setting takes its default when unset; a value naming a required setting that
+    is unset is left out, so the service's own default (``deploy/nameko.yaml``) applies."""
+    resolved = {}
+    for name, template, refs in parse_environment(spec):
+        if any(ref.required and not environ.get(ref.name) for ref in refs):
+            continue
+        resolved[name] = _REFERENCE.sub(
+            lambda m: environ.get(m.group(1)) or (m.group(2) or ""), template)
+    return resolved
+
+
 def _compose_value(template):
     return _REFERENCE.sub(lambda m: m.group(0) if m.group(2) is not None
                           else required(m.group(1)), template)

@@ -36,6 +36,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from deploy import infra
+from deploy.manifests import local_environment
 from deploy.services import SERVICES, VHOST, ServiceSpec
 from deploy.services import service as service_by_name
 
@@ -292,7 +293,9 @@ class Runner:
                 "stop_timeout": self.stop_timeout, "created_at": now_iso(),
                 "mail_sink_port": self._mail_sink_port(specs),
                 "services": [{"name": s.name, "module": s.module, "http_port": s.http_port,
-                              "amqp_user": s.amqp_user} for s in specs]}
+                              "amqp_user": s.amqp_user,
+                              "environment": local_environment(s, os.environ)}
+                             for s in specs]}
         _write_atomic(self.plan_path, json.dumps(plan, indent=2) + "\n")
         self.state_path.unlink(missing_ok=True)
         with open(self.supervisor_log, "ab") as log:
@@ -446,9 +449,10 @@ def follow_file(path, lines=50):
 
 
 class Child:
-    def __init__(self, name, module, http_port, amqp_user):
+    def __init__(self, name, module, http_port, amqp_user, environment=None):
         self.name, self.module, self.http_port, self.amqp_user = (name, module, http_port,
                                                                   amqp_user)
+        self.environment = environment or {}  # ServiceSpec.environment, resolved at start
         self.proc = None
         self.state = "starting"
         self.restarts = 0
@@ -481,7 +485,8 @@ class Supervisor:
         if not self.plan.get("services"):
             raise RunnerError(f"no plan in {self.runner.plan_path}")
         self.secrets = read_env_file(self.runner.secrets_path)
-        self.children = [Child(s["name"], s["module"], s["http_port"], s["amqp_user"])
+        self.children = [Child(s["name"], s["module"], s["http_port"], s["amqp_user"],
+                               s.get("environment", {}))
                          for s in self.plan["services"]]
         self.stopping = False
         self.started_at = now_iso()
@@ -492,6 +497,7 @@ class Supervisor:
 
         env = {k: v for k, v in os.environ.items()
                if k not in ("AMQP_URI", "DATABASE_URL", "WEB_SERVER_ADDRESS")}
+        env.update(child.environment)
         prefix = self.plan.get("user_prefix", "")
         env.update({
             "AMQP_URI": amqp_uri(prefix + child.amqp_user,

@@ -12,9 +12,10 @@ class ServiceSpec:
     # `python -m deploy.manifests write`. A value is literal text with references to the
     # operator's settings: `${VAR}` (required: a `VAR=` line in .env.example, the Secret in
     # Kubernetes) or `${VAR:-default}` (optional: `# VAR=default` in .env.example, the
-    # ConfigMap in Kubernetes), e.g. {"SMTP_HOST": "${SMTP_HOST}"}. The local runner does
-    # not read it: its services inherit the shell's environment (and deploy/nameko.yaml's
-    # defaults).
+    # ConfigMap in Kubernetes), e.g. {"SMTP_HOST": "${SMTP_HOST}"}. The local runner
+    # resolves it against the shell's environment when it starts (unset optional settings
+    # take their default; a value needing an unset required one is left to
+    # deploy/nameko.yaml's default).
     environment: dict = field(default_factory=dict, hash=False)
 
     @property

@@ -402,6 +402,12 @@ class Throwaway:
     def ping(self):
         return "pong"
 
+    @rpc
+    def environ(self, *names):
+        import os
+
+        return {{name: os.environ.get(name) for name in names}}
+
     @event_handler("organization", "unit_created")
     def on_unit_created(self, event):
         pass
@@ -439,7 +445,13 @@ def throwaway(tmp_path, monkeypatch, rabbit):
     code.mkdir()
     (code / f"{name}_service.py").write_text(textwrap.dedent(SERVICE_SOURCE.format(name=name)))
     monkeypatch.syspath_prepend(str(code))  # the runner imports it to find its handlers
-    spec = TmpSpec(name, free_port())
+    # its own environment, resolved against the shell the runner starts from
+    monkeypatch.setenv("GH_TEST_GIVEN", "from-the-shell")
+    monkeypatch.delenv("GH_TEST_UNSET", raising=False)
+    monkeypatch.delenv("GH_TEST_REQUIRED", raising=False)
+    spec = TmpSpec(name, free_port(), environment={
+        "GH_GIVEN": "x-${GH_TEST_GIVEN}", "GH_DEFAULTED": "${GH_TEST_UNSET:-7}",
+        "GH_NEEDS_REQUIRED": "${GH_TEST_REQUIRED}"})
     home = tmp_path / "home"
     vhost = f"gh-test-{uuid.uuid4().hex[:10]}"
     prefix = f"t{secrets.token_hex(3)}-"
@@ -474,6 +486,9 @@ def test_runner_starts_restarts_and_stops_a_service(throwaway):
     try:
         with ClusterRpcProxy({"AMQP_URI": r.operator_amqp_uri()}, timeout=10) as proxy:
             assert getattr(proxy, spec.name).ping() == "pong"
+            assert getattr(proxy, spec.name).environ(
+                "GH_GIVEN", "GH_DEFAULTED", "GH_NEEDS_REQUIRED") == {
+                "GH_GIVEN": "x-from-the-shell", "GH_DEFAULTED": "7", "GH_NEEDS_REQUIRED": None}
     except Exception as exc:  # the service's log says why (e.g. ACCESS_REFUSED)
         refusals = [line for line in r.logs(spec.name, lines=400).splitlines()
                     if "ACCESS_REFUSED" in line or "PRECONDITION_FAILED" in line]

@@ -321,6 +321,18 @@ def test_clashing_settings_and_services_are_refused():
         manifests.manifests([ServiceSpec("a", 8001), ServiceSpec("a", 8002)])
 
 
+def test_local_environment_resolves_the_spec_against_the_shell():
+    spec = ServiceSpec("notifications", 8104, {
+        "SMTP_HOST": "${SMTP_HOST}", "SMTP_PORT": "${SMTP_PORT:-25}",
+        "URL": "http://${WEB_HOST:-localhost}:${WEB_PORT:-80}/x", "PLAIN": "literal"})
+    assert manifests.local_environment(spec, {}) == {
+        "SMTP_PORT": "25", "URL": "http://localhost:80/x", "PLAIN": "literal"}
+    assert manifests.local_environment(spec, {"SMTP_HOST": "mail", "SMTP_PORT": "",
+                                              "WEB_PORT": "8100"}) == {
+        "SMTP_HOST": "mail", "SMTP_PORT": "25", "URL": "http://localhost:8100/x",
+        "PLAIN": "literal"}
+
+
 def test_service_spec_stays_backwards_compatible():
     spec = ServiceSpec("organization", 8101)
     assert spec.environment == {} and spec == ServiceSpec("organization", 8101)
