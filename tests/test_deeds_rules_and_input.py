@@ -191,9 +191,10 @@ def test_objection_upheld_sends_the_item_back_as_non_conforming(world):
     with pytest.raises(Conflict):
         deeds.review_objection(objection_id=objection["id"], upheld=True, note="属实")
     deeds.review_objection(objection_id=objection["id"], upheld=True, note="属实，需整改",
-                           new_deadline="2021-09-30")
+                           new_deadline="2021-09-30", reviewed_on="2021-07-05")
     changed = deeds.get_item(item_id=item["id"])
     assert changed["status"] == "non_conforming" and changed["track"] == "non_conforming"
+    assert changed["reopened_on"] == "2021-07-05" and changed["completed_on"] is None
     assert changed["feedback"] == "属实，需整改"
     # Being redone, it owes monthly reports again.
     deeds.submit_report(item_id=item["id"], progress=80, text="整改中", period="2021-08",
@@ -243,6 +244,15 @@ def test_escalation_uses_the_read_model_while_organization_is_down(start_service
         top = [m["body"]["data"] for m in sub.collect(2)
                if m["body"]["data"]["escalation_level"] == 2]
         assert top and set(top[0]["recipient_member_ids"]) == company_officers
+        # No union above the company's: past its deadline the order is marked at the top
+        # and stays open there, and later ticks neither escalate nor re-read it.
+        day = date.fromisoformat(february["deadline"])
+        for _ in range(3):
+            day = day.fromordinal(day.toordinal() + 1)
+            assert deeds.tick(as_of=day.isoformat())["supervision_escalated"] == 0
+        february = [o for o in deeds.list_supervision(limit=100) if o["period"] == "2021-02"][0]
+        assert february["at_top"] and february["status"] == "open"
+        assert february["escalation_level"] == 2
 
 
 def test_ledger_export_figures_focus_names_and_commitments(world):
@@ -318,3 +328,83 @@ def test_weighted_sub_items_roll_up_into_their_parent(world):
     # Only leaves owe monthly reports: the parent never gets a reminder of its own.
     due = deeds.tick(as_of="2021-03-22")
     assert due["report_due"] == 1  # the fixture's item; none for the finished family
+
+
+def test_quarterly_evaluation_scores_each_unit_from_its_quarter(world):
+    """Two quarters replayed day by day: each unit's row in the evaluation counts its own
+    items, reports (on time, late, missed), supervision orders, upheld objections and votes
+    of that quarter only."""
+    proxy, units, members, party, item, _ = world
+    deeds = proxy.deeds
+    unit_a, unit_b = units["XNY-JJFD"], units["XNY-SMGF"]
+
+    def new_item(title, unit):
+        return deeds.create_item(list_id=party["id"], title=title, focus_area="conditions",
+                                 batch="warm_heart", owner_unit_id=unit,
+                                 planned_completion="2021-09-30", created_on="2021-01-10")
+
+    silent, redone = new_item("职工书屋", unit_a), new_item("健身房", unit_b)
+
+    def report(target, period, on):
+        deeds.submit_report(item_id=target["id"], progress=50, text="推进中", period=period,
+                            submitted_on=on)
+
+    def complete(target, on):
+        deeds.complete_item(item_id=target["id"], completed_on=on, summary="完工")
+
+    def object_and_uphold(on):
+        notice = deeds.list_notices()[0]
+        objection = deeds.raise_objection(notice_id=notice["id"], item_id=redone["id"],
+                                          member_id=members[unit_a], reason="器材未到位",
+                                          raised_on=on)
+        deeds.review_objection(objection_id=objection["id"], upheld=True, note="补齐器材",
+                               new_deadline="2021-05-31")
+
+    script = {
+        # Q1: A reports February on time, March late; its second item never reports.
+        # B reports February, completes in March and gets a vote.
+        date(2021, 2, 20): [lambda: report(item, "2021-02", "2021-02-20"),
+                            lambda: report(redone, "2021-02", "2021-02-20")],
+        date(2021, 3, 10): [lambda: complete(redone, "2021-03-10")],
+        date(2021, 3, 15): [lambda: deeds.vote_satisfaction(
+            item_id=redone["id"], member_id=members[unit_b], score=4, voted_on="2021-03-15")],
+        date(2021, 3, 30): [lambda: report(item, "2021-03", "2021-03-30")],
+        # Q2: an objection to B's item is upheld during the Q1 notice; B reports April on
+        # time and completes again; A completes both items before April's reports are due.
+        date(2021, 4, 2): [lambda: object_and_uphold("2021-04-02")],
+        date(2021, 4, 12): [lambda: complete(item, "2021-04-12"),
+                            lambda: complete(silent, "2021-04-12")],
+        date(2021, 4, 20): [lambda: report(redone, "2021-04", "2021-04-20")],
+        date(2021, 5, 10): [lambda: complete(redone, "2021-05-10")],
+    }
+    day = date(2021, 2, 1)
+    while day <= date(2021, 7, 31):
+        for action in script.get(day, []):
+            action()
+        deeds.tick(as_of=day.isoformat())
+        day = day.fromordinal(day.toordinal() + 1)
+
+    def rows(quarter):
+        return {row["unit_id"]: {k: row[k] for k in (
+            "completion_rate", "on_time_rate", "supervision_orders", "upheld_objections",
+            "satisfaction")} for row in deeds.get_evaluation(year=2021, quarter=quarter)[
+            "ranking"]}
+
+    assert rows(1) == {
+        # owed: A's 2 reports (1 on time, 1 late) and 2 never sent; 3 orders (Mar, Feb+Mar)
+        unit_a: {"completion_rate": 0.0, "on_time_rate": 0.25, "supervision_orders": 3,
+                 "upheld_objections": 0, "satisfaction": None},
+        # completed in Q1 but sent back by April's upheld objection: not complete any more
+        unit_b: {"completion_rate": 0.0, "on_time_rate": 1.0, "supervision_orders": 0,
+                 "upheld_objections": 0, "satisfaction": 0.75}}
+    assert rows(2) == {
+        unit_a: {"completion_rate": 1.0, "on_time_rate": 1.0, "supervision_orders": 0,
+                 "upheld_objections": 0, "satisfaction": None},
+        unit_b: {"completion_rate": 1.0, "on_time_rate": 1.0, "supervision_orders": 0,
+                 "upheld_objections": 1, "satisfaction": None}}
+    # Sent back and completed again, B's item is noticed again with the next quarter's.
+    notices = {(n["year"], n["quarter"]): n for n in deeds.list_notices()}
+    assert notices[(2021, 1)]["item_ids"] == [redone["id"]]
+    assert sorted(notices[(2021, 2)]["item_ids"]) == sorted(
+        [item["id"], silent["id"], redone["id"]])
+    assert deeds.get_item(item_id=redone["id"])["track"] == "publicly_noticed"

@@ -10,10 +10,13 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -117,6 +120,8 @@ class Item(Model):
     noticed_on: Mapped[date | None] = mapped_column(Date)
     feedback: Mapped[str | None] = mapped_column(Text)
     new_deadline: Mapped[date | None] = mapped_column(Date)
+    # When it was last sent back (non-conforming): it owes no report due before that day.
+    reopened_on: Mapped[date | None] = mapped_column(Date)
     idea_id: Mapped[int | None] = mapped_column(Integer)
 
 
@@ -163,11 +168,20 @@ class SupervisionOrder(Model):
     status: Mapped[str] = mapped_column(String(20), index=True)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     escalated_to_unit_id: Mapped[int | None] = mapped_column(Integer)
+    # Open at the top union with no union above: escalation has nowhere to go, so the
+    # daily tick stops reading it (it stays open until reported or explained).
+    at_top: Mapped[bool] = mapped_column(Boolean, default=False,
+                                         server_default=false())
     closed_on: Mapped[date | None] = mapped_column(Date)
     closed_by: Mapped[str | None] = mapped_column(String(20))
     explanation: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (UniqueConstraint("item_id", "period"),)
+    __table_args__ = (
+        UniqueConstraint("item_id", "period"),
+        # What the daily escalation reads: open orders past their deadline, not at the top.
+        Index("ix_supervision_orders_escalating", "deadline",
+              postgresql_where=text("status = 'open' AND NOT at_top")),
+    )
 
 
 class Notice(Model):

@@ -89,6 +89,7 @@ class CompleteItem(ItemId):
 class MarkNonConforming(ItemId):
     feedback = Text(5000, required=True)
     new_deadline = fields.Date(required=True)
+    marked_on = AsOf()
 
 
 class CloseSupervision(Arguments):
@@ -118,6 +119,7 @@ class ReviewObjection(Arguments):
     upheld = fields.Boolean(required=True)
     note = Text(2000, required=True)
     new_deadline = fields.Date(load_default=None)
+    reviewed_on = AsOf()
 
 
 class RenderNotice(NoticeId):
@@ -241,6 +243,7 @@ class ItemOut(Schema):
     noticed_on = fields.Date(allow_none=True)
     feedback = fields.String(allow_none=True)
     new_deadline = fields.Date(allow_none=True)
+    reopened_on = fields.Date(allow_none=True)
     idea_id = fields.Integer(allow_none=True)
 
 
@@ -267,6 +270,7 @@ class SupervisionOut(Schema):
     status = fields.String()
     escalation_level = fields.Integer()
     escalated_to_unit_id = fields.Integer(allow_none=True)
+    at_top = fields.Boolean()
     closed_on = fields.Date(allow_none=True)
     closed_by = fields.String(allow_none=True)
     explanation = fields.String(allow_none=True)

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 
 from nameko.dependency_providers import Config
 from nameko.timer import timer
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from gonghui import service as kit
 from gonghui.actor import SYSTEM_TICK, Actor
@@ -368,22 +368,22 @@ class DeedsService(kit.ServiceBase):
         self._roll_up(item)
         return self._item_out(item)
 
-    def _make_non_conforming(self, item, feedback, new_deadline, source, actor=None):
+    def _make_non_conforming(self, item, feedback, new_deadline, source, on, actor=None):
         item.status, item.feedback, item.new_deadline = "non_conforming", feedback, new_deadline
-        item.completed_on = None
+        item.completed_on, item.reopened_on = None, on
         self._emit(events.ITEM_NON_CONFORMING, {
             **self._item_ref(item), "feedback": feedback, "new_deadline": new_deadline,
             "source": source}, ("item", item.id), actor=actor)
 
     @rpc(args=s.MarkNonConforming, result=s.ItemOut, writes=True, errors=(NotFound, Conflict))
-    def mark_non_conforming(self, item_id, feedback, new_deadline):
+    def mark_non_conforming(self, item_id, feedback, new_deadline, marked_on):
         """A completed item does not conform (不符合): feedback to the owner saying what must
         change, and a new deadline."""
         item = get(self.db, Item, item_id, "item")
         if item.status != "completed":
             raise Conflict("only a completed item awaiting its notice can be found "
                            "non-conforming", {"item_id": [f"item is {item.status}"]})
-        self._make_non_conforming(item, feedback, new_deadline, "review")
+        self._make_non_conforming(item, feedback, new_deadline, "review", marked_on)
         return self._item_out(item)
 
     # ------------------------------------------------------------ supervision
@@ -460,7 +460,7 @@ class DeedsService(kit.ServiceBase):
 
     @rpc(args=s.ReviewObjection, result=s.ObjectionOut, writes=True,
          errors=(NotFound, Conflict))
-    def review_objection(self, objection_id, upheld, note, new_deadline):
+    def review_objection(self, objection_id, upheld, note, new_deadline, reviewed_on):
         """Uphold an objection (the item goes back as non-conforming) or reject it."""
         objection = get(self.db, Objection, objection_id, "objection")
         if objection.status != "raised":
@@ -474,11 +474,11 @@ class DeedsService(kit.ServiceBase):
                    ("item", item.id))
         notice = self.db.get(Notice, objection.notice_id)
         if upheld and item.status in ("completed", "noticed"):
-            self._make_non_conforming(item, note, new_deadline, "objection")
+            self._make_non_conforming(item, note, new_deadline, "objection", reviewed_on)
         elif (notice.status == "closed" and item.status == "completed"
               and not self._pending_objections(notice, item)):
             # The notice closed while this objection was pending; now the item is noticed.
-            item.status, item.noticed_on = "noticed", today()
+            item.status, item.noticed_on = "noticed", reviewed_on
         return objection
 
     @rpc(args=s.RenderNotice, result=s.RenderOut, errors=(NotFound,))
@@ -730,10 +730,11 @@ class DeedsService(kit.ServiceBase):
             "report_due", "report_overdue", "supervision_issued", "supervision_escalated",
             "notice_published", "notice_closed", "evaluation_published")}}
 
-    def _items_owing(self, period, kind):
-        """Leaf items not completed, created before the period, with no report for it and
-        not yet reminded of this kind: the database does the filtering, so a tick on a day
-        without reminders costs two small queries whatever the number of items."""
+    def _items_owing(self, period, due_on, kind):
+        """Leaf items not completed, created before the period, not sent back after its due
+        day, with no report for it and not yet reminded of this kind: the database does the
+        filtering, so a tick on a day without reminders costs two small queries whatever the
+        number of items."""
         parents = select(Item.parent_id).where(Item.parent_id.is_not(None))
         reported = select(Report.id).where(Report.item_id == Item.id,
                                            Report.period == period).exists()
@@ -742,7 +743,8 @@ class DeedsService(kit.ServiceBase):
             ReminderSent.kind == kind).exists()
         return list(self.db.scalars(select(Item).where(
             Item.status.in_(("open", "non_conforming")), Item.id.not_in(parents),
-            Item.created_on < rules.period_start(period), ~reported, ~reminded)
+            Item.created_on < rules.period_start(period),
+            or_(Item.reopened_on.is_(None), Item.reopened_on <= due_on), ~reported, ~reminded)
             .order_by(Item.id)))
 
     def _report_reminders(self, as_of, counts):
@@ -752,11 +754,11 @@ class DeedsService(kit.ServiceBase):
             due_on = rules.due_date(period, settings.report_due_day, calendar)
             remind_from = calendar.add_working_days(due_on, -settings.due_notice_working_days)
             if remind_from <= as_of <= due_on:
-                for item in self._items_owing(period, "due"):
+                for item in self._items_owing(period, due_on, "due"):
                     self._remind(item, period, due_on, as_of, "due", events.REPORT_DUE)
                     counts["report_due"] += 1
             elif as_of > due_on:
-                for item in self._items_owing(period, "overdue"):
+                for item in self._items_owing(period, due_on, "overdue"):
                     self._remind(item, period, due_on, as_of, "overdue", events.REPORT_OVERDUE)
                     counts["report_overdue"] += 1
                     self._issue_supervision(item, period, due_on, as_of)
@@ -788,9 +790,8 @@ class DeedsService(kit.ServiceBase):
 
     def _escalations(self, as_of, counts):
         orders = list(self.db.scalars(select(SupervisionOrder).where(
-            SupervisionOrder.status == "open", SupervisionOrder.deadline < as_of)
-            .order_by(SupervisionOrder.id)))
-        # One query for the items: orders already at the top stay open and are read daily.
+            SupervisionOrder.status == "open", SupervisionOrder.deadline < as_of,
+            SupervisionOrder.at_top.is_(False)).order_by(SupervisionOrder.id)))
         items = {i.id: i for i in self.db.scalars(select(Item).where(
             Item.id.in_({o.item_id for o in orders})))} if orders else {}
         for order in orders:
@@ -798,7 +799,8 @@ class DeedsService(kit.ServiceBase):
             chain = self._lookup.union_chain(item.owner_unit_id)
             level = order.escalation_level + 1
             if level >= len(chain):
-                continue  # already at the top union: it stays open there
+                order.at_top = True  # no union above: it stays open at the top one
+                continue
             unit_id, union_id = chain[level]
             order.escalation_level, order.escalated_to_unit_id = level, unit_id
             order.deadline = self.calendar.add_working_days(
@@ -815,10 +817,16 @@ class DeedsService(kit.ServiceBase):
                                                         Notice.quarter == quarter))
         if as_of >= opens_on and not exists:
             _, last = rules.quarter_bounds(year, quarter)
-            noticed_before = {i for n in self.db.scalars(select(Notice)) for i in n.item_ids}
+            # An item is in an earlier notice if that notice opened after its completion;
+            # one sent back (non-conforming) and completed again is noticed again.
+            last_noticed = {}
+            for earlier in self.db.scalars(select(Notice)):
+                for item_id in earlier.item_ids:
+                    last_noticed[item_id] = max(earlier.opens_on,
+                                                last_noticed.get(item_id, earlier.opens_on))
             items = [i for i in self.db.scalars(select(Item).where(
                 Item.status == "completed", Item.completed_on <= last).order_by(Item.id))
-                if i.id not in noticed_before]
+                if i.id not in last_noticed or last_noticed[i.id] < i.completed_on]
             if items:
                 notice = Notice(year=year, quarter=quarter, opens_on=opens_on,
                                 closes_on=closes_on, status="open",
@@ -831,8 +839,10 @@ class DeedsService(kit.ServiceBase):
         for notice in self.db.scalars(select(Notice).where(Notice.status == "open",
                                                            Notice.closes_on < as_of)):
             notice.status = "closed"
+            pending = set(self.db.scalars(select(Objection.item_id).where(
+                Objection.notice_id == notice.id, Objection.status == "raised")))
             for item in self.db.scalars(select(Item).where(Item.id.in_(notice.item_ids))):
-                if item.status == "completed" and not self._pending_objections(notice, item):
+                if item.status == "completed" and item.id not in pending:
                     item.status, item.noticed_on = "noticed", as_of
             self._emit(events.NOTICE_CLOSED, self._notice_data(notice), ("notice", notice.id),
                        actor=SYSTEM_TICK)
@@ -875,40 +885,44 @@ class DeedsService(kit.ServiceBase):
         counts["evaluation_published"] += 1
 
     def _quarter_stats(self, year, quarter):
+        """Each unit's figures of the quarter for its items of the year's lists: one grouped
+        query per figure, whatever the number of units."""
         first, last = rules.quarter_bounds(year, quarter)
         periods = [rules.period_of(first.replace(month=first.month + k)) for k in range(3)]
-        items = list(self.db.scalars(select(Item).join(DeedList, DeedList.id == Item.list_id)
-                                     .where(DeedList.year == year, Item.created_on <= last)))
-        by_unit = defaultdict(list)
-        for item in items:
-            by_unit[item.owner_unit_id].append(item)
+        scope = (select(Item.id.label("item_id"), Item.owner_unit_id.label("unit_id"))
+                 .join(DeedList, DeedList.id == Item.list_id)
+                 .where(DeedList.year == year, Item.created_on <= last).subquery())
+
+        def per_unit(model, *figures, where=()):
+            query = (select(scope.c.unit_id, *figures).select_from(model)
+                     .join(scope, scope.c.item_id == model.id if model is Item
+                           else scope.c.item_id == model.item_id)
+                     .where(*where).group_by(scope.c.unit_id))
+            return {unit_id: figures for unit_id, *figures in self.db.execute(query)}
+
+        done = Item.status.in_(("completed", "noticed")) & (Item.completed_on <= last)
+        items = per_unit(Item, func.count(), func.count().filter(done))
+        on_time = per_unit(Report, func.count(), where=[Report.period.in_(periods),
+                                                       Report.on_time.is_(True)])
+        missed = per_unit(ReminderSent, func.count(), where=[
+            ReminderSent.period.in_(periods), ReminderSent.kind == "overdue"])
+        orders = per_unit(SupervisionOrder, func.count(), where=[
+            SupervisionOrder.issued_on.between(first, last)])
+        upheld = per_unit(Objection, func.count(), where=[
+            Objection.status == "upheld", Objection.raised_on.between(first, last)])
+        votes = per_unit(SatisfactionVote, func.count(), func.sum(SatisfactionVote.score),
+                         where=[SatisfactionVote.voted_on.between(first, last)])
         stats = {}
-        for unit_id, unit_items in by_unit.items():
-            ids = [i.id for i in unit_items]
-            reports = self.db.execute(select(Report.on_time).where(
-                Report.item_id.in_(ids), Report.period.in_(periods))).scalars().all()
-            missed = self.db.scalar(select(func.count()).select_from(ReminderSent).where(
-                ReminderSent.item_id.in_(ids), ReminderSent.period.in_(periods),
-                ReminderSent.kind == "overdue"))
-            late_reports = sum(1 for on_time in reports if not on_time)
-            votes = self.db.scalars(select(SatisfactionVote.score).where(
-                SatisfactionVote.item_id.in_(ids), SatisfactionVote.voted_on >= first,
-                SatisfactionVote.voted_on <= last)).all()
+        for unit_id, (count, completed) in items.items():
+            reported_on_time = on_time.get(unit_id, (0,))[0]
+            voted, score_sum = votes.get(unit_id, (0, 0))
             stats[unit_id] = {
-                "items": len(unit_items),
-                "completed": sum(1 for i in unit_items if i.status in ("completed", "noticed")
-                                 and i.completed_on and i.completed_on <= last),
-                "reports_on_time": sum(1 for on_time in reports if on_time),
-                # A late report was also an overdue one: count each owed report once.
-                "reports_owed": len(reports) + missed - late_reports,
-                "supervision_orders": self.db.scalar(select(func.count()).select_from(
-                    SupervisionOrder).where(SupervisionOrder.item_id.in_(ids),
-                                            SupervisionOrder.issued_on >= first,
-                                            SupervisionOrder.issued_on <= last)),
-                "upheld_objections": self.db.scalar(select(func.count()).select_from(
-                    Objection).where(Objection.item_id.in_(ids), Objection.status == "upheld",
-                                     Objection.raised_on >= first,
-                                     Objection.raised_on <= last)),
-                "satisfaction": (round((sum(votes) / len(votes) - 1) / 4, 4)
-                                 if votes else None)}
+                "items": count, "completed": completed, "reports_on_time": reported_on_time,
+                # Owed: the reports sent on time, and every one that went overdue (a late
+                # report went overdue first, so it is counted there once).
+                "reports_owed": reported_on_time + missed.get(unit_id, (0,))[0],
+                "supervision_orders": orders.get(unit_id, (0,))[0],
+                "upheld_objections": upheld.get(unit_id, (0,))[0],
+                "satisfaction": (round((int(score_sum) / voted - 1) / 4, 4) if voted
+                                 else None)}
         return stats
