@@ -68,3 +68,4 @@ def test_union_chain_and_officers(session):
     assert lookup.officers(12) == [102]  # inactive and non-officer roles do not count
     assert lookup.officers(13) == []
     assert lookup.unit_name(3) == "班组"  # the tree is loaded: no point lookup needed
+

@@ -408,3 +408,12 @@ def test_quarterly_evaluation_scores_each_unit_from_its_quarter(world):
     assert sorted(notices[(2021, 2)]["item_ids"]) == sorted(
         [item["id"], silent["id"], redone["id"]])
     assert deeds.get_item(item_id=redone["id"])["track"] == "publicly_noticed"
+
+
+def test_the_track_table_gives_every_item_exactly_one_track():
+    assert tuple(rules.TRACK_RULES) == rules.TRACKS
+    for status in rules.ITEM_STATUSES:
+        for supervised in (False, True):
+            assert rules.track(status, supervised) in rules.TRACKS
+    with pytest.raises(ValueError):
+        rules.track("lost", False)

@@ -139,3 +139,10 @@ def check_track_invariant(proxy):
         assert row["track"] == expected, row
     tracks = Counter(row["track"] for row in ledger)
     assert sum(tracks.values()) == len(ledger)
+    # The database's track filter and paging agree with the rows' own tracks.
+    for name in rules.TRACKS:
+        assert proxy.deeds.ledger(track=name, limit=5000) == [
+            row for row in ledger if row["track"] == name], name
+    pages = [proxy.deeds.ledger(limit=40, offset=offset)
+             for offset in range(0, len(ledger) + 40, 40)]
+    assert [row for page in pages for row in page] == ledger

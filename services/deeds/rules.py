@@ -49,15 +49,23 @@ def check_idea_step(status, step):
                        {"status": [f"{status} allows {IDEA_FLOW.get(status, ()) or 'nothing'}"]})
 
 
+# Each track as (item status, has an open supervision order): None where the order does
+# not matter. The one definition of the tracks, also turned into SQL by the ledger query.
+TRACK_RULES = {
+    "on_track": ("open", False),
+    "under_supervision": ("open", True),
+    "completed_awaiting_notice": ("completed", None),
+    "publicly_noticed": ("noticed", None),
+    "non_conforming": ("non_conforming", None),
+}
+
+
 def track(status, has_open_supervision):
     """Every item is in exactly one track at every moment."""
-    if status == "non_conforming":
-        return "non_conforming"
-    if status == "noticed":
-        return "publicly_noticed"
-    if status == "completed":
-        return "completed_awaiting_notice"
-    return "under_supervision" if has_open_supervision else "on_track"
+    for name, (track_status, supervised) in TRACK_RULES.items():
+        if status == track_status and supervised in (None, bool(has_open_supervision)):
+            return name
+    raise ValueError(f"no track for an item that is {status!r}")
 
 
 def owes_reports(status):

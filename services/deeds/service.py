@@ -624,7 +624,11 @@ class DeedsService(kit.ServiceBase):
     # ------------------------------------------------------------ ledger and figures
 
     def _ledger(self, level=None, batch=None, focus_area=None, owner_unit_id=None,
-                status=None, year=None):
+                status=None, year=None, track=None, limit=None, offset=0):
+        """Ledger rows, filtered and paged by the database: a page costs the same whatever
+        the size of the ledger."""
+        open_order = select(SupervisionOrder.id).where(
+            SupervisionOrder.item_id == Item.id, SupervisionOrder.status == "open").exists()
         query = select(Item).order_by(Item.level, Item.owner_unit_id, Item.id)
         for column, value in ((Item.level, level), (Item.batch, batch),
                               (Item.focus_area, focus_area),
@@ -634,7 +638,12 @@ class DeedsService(kit.ServiceBase):
         if year is not None:
             query = query.join(DeedList, DeedList.id == Item.list_id).where(
                 DeedList.year == year)
-        items = list(self.db.scalars(query))
+        if track is not None:
+            track_status, supervised = rules.TRACK_RULES[track]
+            query = query.where(Item.status == track_status)
+            if supervised is not None:
+                query = query.where(open_order if supervised else ~open_order)
+        items = list(self.db.scalars(query.offset(offset).limit(limit)))
         ids = [i.id for i in items]
         reports = defaultdict(lambda: [0, 0, None])
         for item_id, count, on_time, last in self.db.execute(
@@ -644,27 +653,25 @@ class DeedsService(kit.ServiceBase):
             reports[item_id] = [count, on_time, last]
         orders = Counter()
         open_orders = set()
-        for item_id, status in self.db.execute(select(SupervisionOrder.item_id,
-                                                      SupervisionOrder.status)
-                                               .where(SupervisionOrder.item_id.in_(ids))):
+        for item_id, order_status in self.db.execute(
+                select(SupervisionOrder.item_id, SupervisionOrder.status)
+                .where(SupervisionOrder.item_id.in_(ids))):
             orders[item_id] += 1
-            if status == "open":
+            if order_status == "open":
                 open_orders.add(item_id)
         noticed = {}
-        for notice in self.db.scalars(select(Notice)):
+        for notice in self.db.scalars(select(Notice).order_by(Notice.opens_on)):
             for item_id in notice.item_ids:
-                noticed[item_id] = notice.id
-        units = {u.unit_id: u.name for u in self.db.scalars(select(directory.DirectoryUnit))}
-        members = {m.member_id: m.name
-                   for m in self.db.scalars(select(directory.DirectoryMember))}
+                noticed[item_id] = notice.id  # the latest notice the item was in
         rows = []
         for item in items:
             count, on_time, last = reports[item.id]
             rows.append({
                 **{c.name: getattr(item, c.name) for c in Item.__table__.columns},
                 "track": rules.track(item.status, item.id in open_orders),
-                "owner_unit_name": units.get(item.owner_unit_id, f"#{item.owner_unit_id}"),
-                "responsible_member_name": members.get(item.responsible_member_id),
+                "owner_unit_name": self._lookup.unit_name(item.owner_unit_id),
+                "responsible_member_name": self._lookup.member_name(
+                    item.responsible_member_id),
                 "reports": count, "reports_on_time": on_time, "last_report_period": last,
                 "supervision_orders": orders[item.id], "open_supervision": item.id in open_orders,
                 "notice_id": noticed.get(item.id)})
@@ -674,10 +681,8 @@ class DeedsService(kit.ServiceBase):
     def ledger(self, level, batch, focus_area, owner_unit_id, status, track, year, limit,
                offset):
         """The ledger (台账): every item with its reports, supervision and notice."""
-        rows = self._ledger(level, batch, focus_area, owner_unit_id, status, year)
-        if track:
-            rows = [r for r in rows if r["track"] == track]
-        return rows[offset:offset + limit]
+        return self._ledger(level, batch, focus_area, owner_unit_id, status, year, track,
+                            limit, offset)
 
     @rpc(args=s.LedgerExport, result=s.ExportOut)
     def export_ledger(self, level, batch, focus_area, owner_unit_id, status, year):
