@@ -4,23 +4,29 @@ One relay publishes at a time per database (a transaction-scoped advisory lock),
 leave in commit order and two replicas never publish the same row; rows are locked
 ``FOR UPDATE SKIP LOCKED`` as well and marked published only after the broker confirmed them.
 A crash before the mark means the batch is published again: consumers ignore repeats.
+
+The relay also keeps the kit's tables bounded (``prune``): published outbox rows are
+deleted after ``OUTBOX_RETENTION_DAYS`` and inbox records after ``INBOX_RETENTION_DAYS``.
+The audit trail is the permanent record and is never pruned.
 """
 
 import logging
+import time
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import eventlet
 from eventlet.event import Event
 from nameko.extensions import SharedExtension
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, tuple_, update
 
 from gonghui.amqp import ConfirmingPublisher, PublishFailed
-from gonghui.tables import outbox
+from gonghui.tables import inbox, outbox
 
 log = logging.getLogger(__name__)
 
 RELAY_LOCK_KEY = zlib.crc32(b"gonghui.outbox.relay")
+PRUNE_LOCK_KEY = zlib.crc32(b"gonghui.outbox.prune")
 
 
 def relay_once(engine, publisher, batch_size=200):
@@ -48,6 +54,41 @@ def relay_once(engine, publisher, batch_size=200):
         return len(rows)
 
 
+def prune(engine, outbox_days, inbox_days, now=None, batch_size=5000):
+    """Delete outbox rows published more than ``outbox_days`` ago and inbox records of events
+    handled more than ``inbox_days`` ago, in batches of short transactions; a row not yet
+    published is never deleted. ``None`` or 0 keeps that table for ever. One replica prunes
+    at a time. Returns ``{"outbox": n, "inbox": n}``.
+
+    The inbox must outlive any redelivery of an event (broker redelivery, retries, a
+    dead-lettered message moved back by an operator): that is why it is kept in days."""
+    now = now or datetime.now(UTC)
+    deleted = {"outbox": 0, "inbox": 0}
+    targets = []
+    if outbox_days:
+        cutoff = now - timedelta(days=float(outbox_days))
+        # oldest first along the primary key: the scan stops at the batch size
+        targets.append(("outbox", delete(outbox).where(outbox.c.id.in_(
+            select(outbox.c.id).where(outbox.c.published_at < cutoff)
+            .order_by(outbox.c.id).limit(batch_size).scalar_subquery()))))
+    if inbox_days:
+        cutoff_inbox = now - timedelta(days=float(inbox_days))
+        targets.append(("inbox", delete(inbox).where(
+            tuple_(inbox.c.event_id, inbox.c.handler).in_(
+                select(inbox.c.event_id, inbox.c.handler)
+                .where(inbox.c.processed_at < cutoff_inbox).limit(batch_size)))))
+    for name, statement in targets:
+        while True:
+            with engine.begin() as conn:
+                if not conn.scalar(select(func.pg_try_advisory_xact_lock(PRUNE_LOCK_KEY))):
+                    return deleted  # another replica is pruning
+                count = conn.execute(statement).rowcount
+            deleted[name] += count
+            if count < batch_size:
+                break
+    return deleted
+
+
 def outbox_backlog(conn):
     """(unpublished rows, age in seconds of the oldest) for health checks."""
     count, oldest = conn.execute(
@@ -65,6 +106,9 @@ class OutboxRelay(SharedExtension):
         config = self.container.config
         self.enabled = config.get("OUTBOX_RELAY", True) not in (False, "false", "0", 0)
         self.poll_interval = float(config.get("OUTBOX_POLL_SECONDS", 1.0))
+        self.outbox_retention_days = float(config.get("OUTBOX_RETENTION_DAYS", 7) or 0)
+        self.inbox_retention_days = float(config.get("INBOX_RETENTION_DAYS", 30) or 0)
+        self.prune_interval = float(config.get("PRUNE_INTERVAL_SECONDS", 3600))
         self.publisher = ConfirmingPublisher(config["AMQP_URI"])
         self._wakeup = Event()
         self._running = False
@@ -78,6 +122,10 @@ class OutboxRelay(SharedExtension):
         if self.enabled and self.engine is not None:
             self._running = True
             self.container.spawn_managed_thread(self._run, identifier="outbox_relay")
+            if self.outbox_retention_days or self.inbox_retention_days:
+                # apart from publishing, so that a long prune never delays an event
+                self.container.spawn_managed_thread(self._prune_every_interval,
+                                                    identifier="outbox_prune")
 
     def wake(self):
         if not self._wakeup.ready():
@@ -103,6 +151,24 @@ class OutboxRelay(SharedExtension):
             with eventlet.Timeout(timeout, False):
                 self._wakeup.wait()
             self._wakeup = Event()
+
+    def _prune_every_interval(self):
+        while self._running:
+            self._prune()
+            deadline = time.monotonic() + self.prune_interval
+            while self._running and time.monotonic() < deadline:
+                eventlet.sleep(min(1.0, self.prune_interval))
+
+    def _prune(self):
+        try:
+            deleted = prune(self.engine, self.outbox_retention_days, self.inbox_retention_days)
+        except Exception:  # noqa: BLE001 - housekeeping: try again at the next interval
+            log.exception("pruning the outbox and inbox failed (next try in %.0f s)",
+                          self.prune_interval)
+            return
+        if any(deleted.values()):
+            log.info("pruned %(outbox)d published outbox rows and %(inbox)d inbox records",
+                     deleted)
 
     def stop(self):
         self._running = False
