@@ -31,6 +31,7 @@ from gonghui.amqp import ConfirmingPublisher, PublishFailed
 from gonghui.db import finish_transactions
 from gonghui.errors import EXPECTED_ERRORS, ValidationError
 from gonghui.events import CATALOG, EnvelopeSchema
+from gonghui.schemas import shared
 from gonghui.tables import inbox
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def load_arguments(schema_cls, args, kwargs):
             raise ValidationError("this method takes no arguments",
                                   {"_schema": ["unexpected arguments"]})
         return {}
-    schema = schema_cls()
+    schema = shared(schema_cls)
     names = [n for n, f in schema.fields.items() if not f.dump_only]
     if len(args) > len(names):
         raise ValidationError("too many positional arguments",
@@ -84,7 +85,7 @@ def rpc(args=None, result=None, many=False, writes=False, errors=()):
             value = fn(self, **data)
             if result is None:
                 return value
-            return result().dump(value, many=many)
+            return shared(result).dump(value, many=many)
 
         wrapper.rpc_spec = RpcSpec(fn.__name__, args, result, many, writes,
                                    (ValidationError,) + tuple(errors), fn.__doc__ or "")
@@ -105,14 +106,14 @@ class PoisonEvent(Exception):
 
 def parse_envelope(body):
     try:
-        envelope = EnvelopeSchema().load(body if isinstance(body, dict) else {})
+        envelope = shared(EnvelopeSchema).load(body if isinstance(body, dict) else {})
     except marshmallow.ValidationError as exc:
         raise PoisonEvent(f"invalid envelope: {exc.normalized_messages()}") from None
     declared = CATALOG.get(envelope["type"])
     data = envelope["data"]
     if declared is not None:
         try:
-            data = declared.schema(unknown=marshmallow.EXCLUDE).load(data)
+            data = shared(declared.schema, unknown=marshmallow.EXCLUDE).load(data)
         except marshmallow.ValidationError as exc:
             raise PoisonEvent(f"invalid {envelope['type']} data: "
                               f"{exc.normalized_messages()}") from None

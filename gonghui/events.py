@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from marshmallow import Schema, fields, validate
 from sqlalchemy import insert
 
+from gonghui.schemas import shared
 from gonghui.tables import audit_log, outbox
 
 
@@ -64,7 +65,7 @@ class InvalidEventData(Exception):
 
 
 def build_envelope(declared, data, actor, occurred_at=None, event_id=None):
-    schema = declared.schema()
+    schema = shared(declared.schema)
     payload = schema.dump(data)
     errors = schema.validate(payload)
     if errors:
@@ -88,9 +89,11 @@ def emit(session, declared, data, *, actor, aggregate, changes=None, action=None
     """
     envelope = build_envelope(declared, data, actor)
     aggregate_type, aggregate_id = aggregate
-    session.execute(insert(outbox).values(
-        event_id=envelope["id"], event_type=declared.type, aggregate_type=aggregate_type,
-        aggregate_id=str(aggregate_id), envelope=envelope))
+    # insert(table) with parameters, not .values(): one cached compiled statement
+    session.execute(insert(outbox), {
+        "event_id": envelope["id"], "event_type": declared.type,
+        "aggregate_type": aggregate_type, "aggregate_id": str(aggregate_id),
+        "envelope": envelope})
     record_change(session, actor, action or declared.type, aggregate,
                   changes if changes is not None else envelope["data"], envelope["id"])
     session.info["outbox_written"] = True
@@ -101,6 +104,7 @@ def record_change(session, actor, action, entity, changes, event_id=None):
     """The audit trail: who did what to which record, in the caller's transaction. Changes
     that publish an event go through :func:`emit`, which calls this."""
     entity_type, entity_id = entity
-    session.execute(insert(audit_log).values(
-        actor_kind=actor.kind, actor_id=actor.id, action=action, entity_type=entity_type,
-        entity_id=str(entity_id), changes=changes, event_id=event_id))
+    session.execute(insert(audit_log), {
+        "actor_kind": actor.kind, "actor_id": actor.id, "action": action,
+        "entity_type": entity_type, "entity_id": str(entity_id), "changes": changes,
+        "event_id": event_id})

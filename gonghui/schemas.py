@@ -4,6 +4,19 @@ from marshmallow import Schema, fields, validate
 
 from gonghui.clock import today
 
+_INSTANCES = {}
+
+
+def shared(schema_cls, **options):
+    """One instance per schema class (and options), reused by every call: instantiating a
+    marshmallow schema copies all its fields, which costs more than loading or dumping a
+    small payload. Schemas keep no state between calls, so the instance is safe to share."""
+    key = (schema_cls, tuple(sorted(options.items())))
+    schema = _INSTANCES.get(key)
+    if schema is None:
+        schema = _INSTANCES[key] = schema_cls(**options)
+    return schema
+
 
 class Arguments(Schema):
     """Base of RPC argument schemas: unknown arguments are an error (marshmallow's RAISE)."""
