@@ -199,8 +199,20 @@ def test_objection_upheld_sends_the_item_back_as_non_conforming(world):
     # Being redone, it owes monthly reports again.
     deeds.submit_report(item_id=item["id"], progress=80, text="整改中", period="2021-08",
                         submitted_on="2021-08-20")
-    html = deeds.render_notice(notice_id=notice["id"])
     import base64
+    import io
+
+    from openpyxl import load_workbook
+
+    exported = deeds.export_ledger(year=2021)
+    assert exported["objections"] == 1
+    objections = load_workbook(io.BytesIO(base64.b64decode(exported["content_base64"])))[
+        "公示异议"]
+    assert [c.value for c in objections[4]][1:] == [
+        "2021年第2季度", "倒班宿舍热水改造", "锦界风电场", objections["E4"].value,
+        "二号楼热水仍时断时续", objections["G4"].value, "成立", "属实，需整改"]
+    assert objections["E4"].value and not objections["E4"].value.startswith("#")
+    html = deeds.render_notice(notice_id=notice["id"])
     page = base64.b64decode(html["content_base64"]).decode()
     assert "倒班宿舍热水改造" in page and "公示期" in page
     pdf = base64.b64decode(deeds.render_notice(notice_id=notice["id"],
@@ -270,6 +282,20 @@ def test_ledger_export_figures_focus_names_and_commitments(world):
     assert sheet["A1"].value.endswith("项目台账") and sheet["E3"].value == "实事项目"
     assert sheet["E4"].value == "倒班宿舍热水改造" and sheet["L4"].value == 1
     assert sheet.print_title_rows == "$3:$3"
+    # the details: a sheet each of the reports, supervision orders and objections
+    book = load_workbook(io.BytesIO(base64.b64decode(exported["content_base64"])))
+    assert book.sheetnames == ["实事台账", "月度汇报", "督办单", "公示异议"]
+    assert (exported["reports"], exported["supervision_orders"], exported["objections"]) == (
+        1, 0, 0)
+    reports = book["月度汇报"]
+    assert [c.value for c in reports[4]][:5] == [1, "倒班宿舍热水改造", "锦界风电场", "2021-02",
+                                                 30]
+    assert reports["F4"].value == "招标完成" and reports["J4"].value == "是"
+    assert reports.print_title_rows == "$3:$3" and reports.freeze_panes == "A4"
+    assert book["督办单"]["A4"].value is None  # no orders: header only
+    plain = deeds.export_ledger(year=2021, details=False)
+    assert plain["reports"] is None and load_workbook(io.BytesIO(base64.b64decode(
+        plain["content_base64"]))).sheetnames == ["实事台账"]
     figures = deeds.figures(year=2021)
     assert figures == [{"unit_id": units["XNY-JJFD"], "unit_name": "锦界风电场",
                         "level": "party_committee", "items": 1,

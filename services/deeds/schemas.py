@@ -181,6 +181,8 @@ class LedgerExport(Arguments):
     owner_unit_id = Id(load_default=None)
     status = OneOf(rules.ITEM_STATUSES, load_default=None)
     year = _year(load_default=None)
+    # with a sheet each of the items' monthly reports, supervision orders and objections
+    details = fields.Boolean(load_default=True)
 
 
 class FiguresQuery(Arguments):
@@ -356,6 +358,9 @@ class LedgerRow(ItemOut):
 
 class ExportOut(Schema):
     rows = fields.Integer()
+    reports = fields.Integer(allow_none=True)
+    supervision_orders = fields.Integer(allow_none=True)
+    objections = fields.Integer(allow_none=True)
     content_base64 = fields.String()
 
 

@@ -685,11 +685,48 @@ class DeedsService(kit.ServiceBase):
                             limit, offset)
 
     @rpc(args=s.LedgerExport, result=s.ExportOut)
-    def export_ledger(self, level, batch, focus_area, owner_unit_id, status, year):
-        """The ledger as an Excel workbook laid out for printing."""
+    def export_ledger(self, level, batch, focus_area, owner_unit_id, status, year, details):
+        """The ledger as an Excel workbook laid out for printing: a sheet of the items and,
+        unless ``details`` is false, a sheet each of their monthly reports, supervision
+        orders and objections to their public notices."""
         rows = self._ledger(level, batch, focus_area, owner_unit_id, status, year)
-        content = documents.ledger_workbook(rows, year)
-        return {"rows": len(rows), "content_base64": base64.b64encode(content).decode()}
+        reports, orders, objections = self._ledger_details(rows) if details else (None,) * 3
+        content = documents.ledger_workbook(rows, year, reports, orders, objections)
+        return {"rows": len(rows), "content_base64": base64.b64encode(content).decode(),
+                **{name: (len(found) if found is not None else None) for name, found in (
+                    ("reports", reports), ("supervision_orders", orders),
+                    ("objections", objections))}}
+
+    def _ledger_details(self, rows):
+        items = {r["id"]: {"item_title": r["title"], "owner_unit_name": r["owner_unit_name"]}
+                 for r in rows}
+        ids = list(items)
+
+        def columns(record, names):
+            return {**items[record.item_id], **{n: getattr(record, n) for n in names}}
+
+        reports = [columns(r, ("period", "progress", "text", "attachment_ref", "submitted_on",
+                               "due_on", "on_time"))
+                   for r in self.db.scalars(select(Report).where(Report.item_id.in_(ids))
+                                            .order_by(Report.item_id, Report.period))]
+        orders = [{**columns(o, ("period", "reason", "issued_on", "deadline",
+                                 "escalation_level", "status", "closed_on", "closed_by",
+                                 "explanation")),
+                   "supervising_unit_name": self._lookup.unit_name(o.supervising_unit_id),
+                   "escalated_to_unit_name": (self._lookup.unit_name(o.escalated_to_unit_id)
+                                              if o.escalated_to_unit_id else None)}
+                  for o in self.db.scalars(select(SupervisionOrder).where(
+                      SupervisionOrder.item_id.in_(ids)).order_by(SupervisionOrder.item_id,
+                                                                  SupervisionOrder.period))]
+        objections = [{**columns(o, ("reason", "raised_on", "status", "review_note")),
+                       "year": year, "quarter": quarter,
+                       "member_name": self._lookup.member_name(o.member_id)}
+                      for o, year, quarter in self.db.execute(
+                          select(Objection, Notice.year, Notice.quarter)
+                          .join(Notice, Notice.id == Objection.notice_id)
+                          .where(Objection.item_id.in_(ids))
+                          .order_by(Notice.year, Notice.quarter, Objection.id))]
+        return reports, orders, objections
 
     @rpc(args=s.FiguresQuery, result=s.UnitFigures, many=True)
     def figures(self, level, year):
