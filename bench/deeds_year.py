@@ -486,7 +486,7 @@ class Bench:
         deeds, figures = proxy.deeds, {}
         maxrss0, rss0 = maxrss_mb(), rss_mb()
         t0 = time.perf_counter()
-        exported = deeds.export_ledger(year=YEAR)
+        exported = deeds.export_ledger(year=YEAR, details=False)
         figures["export_seconds"] = time.perf_counter() - t0
         content = base64.b64decode(exported["content_base64"])
         figures.update(rows=exported["rows"], xlsx_bytes=len(content),
@@ -499,7 +499,7 @@ class Bench:
         tracemalloc.start()
         base = tracemalloc.get_traced_memory()[0]
         t0 = time.perf_counter()
-        again = deeds.export_ledger(year=YEAR)
+        again = deeds.export_ledger(year=YEAR, details=False)
         figures["traced_seconds"] = time.perf_counter() - t0
         figures["traced_peak"] = (tracemalloc.get_traced_memory()[1] - base) / 2**20
         tracemalloc.stop()
@@ -509,7 +509,7 @@ class Bench:
             profiler = cProfile.Profile()
             t0 = time.perf_counter()
             profiler.enable()
-            deeds.export_ledger(year=YEAR)
+            deeds.export_ledger(year=YEAR, details=False)
             profiler.disable()
             profiler.dump_stats("/tmp/deeds_year_export.prof")
             self.export_profile = (time.perf_counter() - t0, profiler)
@@ -679,7 +679,8 @@ class Bench:
                      f"orders: {dict(sorted(db['orders'].items()))}; by escalation level: "
                      f"{dict(sorted(db['levels'].items()))}")
         lines += ["", f"D. the ledger of {led['rows']} items"]
-        lines.append(f"  export_ledger(year={YEAR}) RPC     {led['export_seconds']:9.2f} s; "
+        lines.append(f"  export_ledger(year={YEAR}, details=False) RPC"
+                     f"{led['export_seconds']:9.2f} s; "
                      f"xlsx {led['xlsx_bytes'] / 2**20:.2f} MB ({led['base64_bytes'] / 2**20:.2f}"
                      f" MB base64 in the reply)")
         grown = led["maxrss_after"] - led["maxrss_before"]
@@ -770,7 +771,9 @@ class Bench:
              "fill and setup) read before and after the loop; RSS from /proc/self/statm after "
              "every tick. tracemalloc only with --tracemalloc (the whole loop)."
              " Database size: pg_database_size, pg_total_relation_size per table."),
-            ("D", f"export_ledger(year={YEAR}) by RPC: wall time of the call, size of the "
+            ("D", f"export_ledger(year={YEAR}, details=False) by RPC (the items sheet; "
+                  "bench/ledger_export.py adds the detail sheets): wall time of the call, "
+                  "size of the "
              "decoded xlsx; ru_maxrss and RSS before/after; then a second export under "
              "tracemalloc (peak of traced Python allocations above the start, in every "
              f"greenthread of the process). ledger(limit={a.items}) is tried as asked "
