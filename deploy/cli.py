@@ -6,6 +6,7 @@
     gonghui tick SERVICE --from 2026-01-01 --to 2026-12-31   replay the daily work
     gonghui import units|members FILE [--apply]               dry run unless --apply
     gonghui export units|members FILE
+    gonghui export ledger FILE.xlsx [--year Y] [--items-only]   the deeds ledger (台账)
     gonghui demo                    load the article's union (idempotent)
     gonghui shell                   nameko shell connected as the operator
     gonghui holidays load FILE | holidays status YEAR
@@ -149,6 +150,8 @@ def cmd_up(args):
     print("    >>> n.rpc.deeds.ledger(track='under_supervision')")
     print("    >>> n.rpc.activities.figures(date_from='2021-01-01', date_to='2021-08-30')")
     print("    >>> n.rpc.activities.campaign_progress(campaign_id=1, as_of='2021-08-30')")
+    print("  .venv/bin/gonghui export ledger var/ledger-2021.xlsx --year 2021   "
+          "# the printable 台账")
     print("  .venv/bin/gonghui tick deeds --from 2021-08-31 --to 2021-12-31")
     print("  .venv/bin/gonghui stop")
 
@@ -208,11 +211,28 @@ def cmd_import(args):
 
 def cmd_export(args):
     path = Path(args.file)
+    if args.kind == "ledger":
+        return _export_ledger(args, path)
     fmt = "xlsx" if path.suffix.lower() == ".xlsx" else "csv"
     with _rpc(timeout=600) as proxy:
         result = proxy.organization.export_file(kind=args.kind, file_format=fmt)
     path.write_bytes(base64.b64decode(result["content_base64"]))
     print(f"wrote {result['rows']} {args.kind} to {path}")
+
+
+def _export_ledger(args, path):
+    if path.suffix.lower() != ".xlsx":
+        print(f"the ledger is an Excel workbook: name the file *.xlsx, not {path.name}",
+              file=sys.stderr)
+        return 2
+    with _rpc(timeout=600) as proxy:  # a federation's detailed year can take a minute
+        result = proxy.deeds.export_ledger(year=args.year, details=not args.items_only)
+    path.write_bytes(base64.b64decode(result["content_base64"]))
+    details = ("" if args.items_only else
+               f", {result['reports']} monthly reports, {result['supervision_orders']} "
+               f"supervision orders and {result['objections']} objections")
+    print(f"wrote the ledger of {result['rows']} items{details} to {path}")
+    return 0
 
 
 def cmd_holidays(args):
@@ -298,8 +318,11 @@ def parser():
     imp.add_argument("--apply", action="store_true", help="write (default: dry run)")
     imp.set_defaults(func=cmd_import)
     exp = sub.add_parser("export")
-    exp.add_argument("kind", choices=["units", "members"])
+    exp.add_argument("kind", choices=["units", "members", "ledger"])
     exp.add_argument("file")
+    exp.add_argument("--year", type=int, help="ledger: the lists of this year (default: all)")
+    exp.add_argument("--items-only", action="store_true",
+                     help="ledger: without the sheets of reports, orders and objections")
     exp.set_defaults(func=cmd_export)
     hol = sub.add_parser("holidays")
     hol.add_argument("action", choices=["load", "status"])

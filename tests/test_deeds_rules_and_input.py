@@ -443,3 +443,25 @@ def test_the_track_table_gives_every_item_exactly_one_track():
             assert rules.track(status, supervised) in rules.TRACKS
     with pytest.raises(ValueError):
         rules.track("lost", False)
+
+
+def test_operator_exports_the_ledger_from_the_command_line(world, amqp_uri, monkeypatch,
+                                                           tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    from deploy import cli
+
+    proxy, units, members, party, item, _ = world
+    proxy.deeds.submit_report(item_id=item["id"], progress=40, text="设备到货",
+                              period="2021-03", submitted_on="2021-03-20")
+    monkeypatch.setenv("GONGHUI_AMQP_URI", amqp_uri)
+    target = tmp_path / "台账.xlsx"
+    assert cli.main(["export", "ledger", str(target), "--year", "2021"]) == 0
+    assert "ledger of 1 items, 1 monthly reports" in capsys.readouterr().out
+    book = load_workbook(target)
+    assert book.sheetnames == ["实事台账", "月度汇报", "督办单", "公示异议"]
+    assert book["月度汇报"]["F4"].value == "设备到货"
+    assert cli.main(["export", "ledger", str(target), "--items-only"]) == 0
+    assert load_workbook(target).sheetnames == ["实事台账"]
+    assert cli.main(["export", "ledger", str(tmp_path / "ledger.csv")]) == 2
+    assert "name the file *.xlsx" in capsys.readouterr().err
