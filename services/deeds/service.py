@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 
 from nameko.dependency_providers import Config
 from nameko.timer import timer
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from gonghui import service as kit
 from gonghui.actor import SYSTEM_TICK, Actor
@@ -47,6 +47,10 @@ def get(session, model, ident, what):
     if row is None:
         raise NotFound(f"{what} {ident} not found", {f"{what}_id": ["not found"]})
     return row
+
+
+# Items as an office prints them: the party committee's list first, then by unit.
+PRINT_ORDER = (case((Item.level == "party_committee", 0), else_=1), Item.owner_unit_id, Item.id)
 
 
 # The kit's base is reached through its module: `nameko run` starts every service class
@@ -486,7 +490,7 @@ class DeedsService(kit.ServiceBase):
         """The notice as a printable page: HTML, or PDF."""
         notice = get(self.db, Notice, notice_id, "notice")
         items = list(self.db.scalars(select(Item).where(Item.id.in_(notice.item_ids))
-                                     .order_by(Item.level, Item.owner_unit_id, Item.id)))
+                                     .order_by(*PRINT_ORDER)))
         rows = [{**self._item_ref(i), "completed_on": i.completed_on, "status": i.status}
                 for i in items]
         content = documents.render_notice(notice, rows, file_format)
@@ -629,7 +633,7 @@ class DeedsService(kit.ServiceBase):
         the size of the ledger."""
         open_order = select(SupervisionOrder.id).where(
             SupervisionOrder.item_id == Item.id, SupervisionOrder.status == "open").exists()
-        query = select(Item).order_by(Item.level, Item.owner_unit_id, Item.id)
+        query = select(Item).order_by(*PRINT_ORDER)
         for column, value in ((Item.level, level), (Item.batch, batch),
                               (Item.focus_area, focus_area),
                               (Item.owner_unit_id, owner_unit_id), (Item.status, status)):
@@ -701,23 +705,24 @@ class DeedsService(kit.ServiceBase):
         items = {r["id"]: {"item_title": r["title"], "owner_unit_name": r["owner_unit_name"]}
                  for r in rows}
         ids = list(items)
+        position = {item_id: n for n, item_id in enumerate(ids)}  # the items sheet's order
 
         def columns(record, names):
             return {**items[record.item_id], **{n: getattr(record, n) for n in names}}
 
         reports = [columns(r, ("period", "progress", "text", "attachment_ref", "submitted_on",
                                "due_on", "on_time"))
-                   for r in self.db.scalars(select(Report).where(Report.item_id.in_(ids))
-                                            .order_by(Report.item_id, Report.period))]
+                   for r in sorted(self.db.scalars(select(Report).where(
+                       Report.item_id.in_(ids))), key=lambda r: (position[r.item_id], r.period))]
         orders = [{**columns(o, ("period", "reason", "issued_on", "deadline",
                                  "escalation_level", "status", "closed_on", "closed_by",
                                  "explanation")),
                    "supervising_unit_name": self._lookup.unit_name(o.supervising_unit_id),
                    "escalated_to_unit_name": (self._lookup.unit_name(o.escalated_to_unit_id)
                                               if o.escalated_to_unit_id else None)}
-                  for o in self.db.scalars(select(SupervisionOrder).where(
-                      SupervisionOrder.item_id.in_(ids)).order_by(SupervisionOrder.item_id,
-                                                                  SupervisionOrder.period))]
+                  for o in sorted(self.db.scalars(select(SupervisionOrder).where(
+                      SupervisionOrder.item_id.in_(ids))),
+                      key=lambda o: (position[o.item_id], o.period))]
         objections = [{**columns(o, ("reason", "raised_on", "status", "review_note")),
                        "year": year, "quarter": quarter,
                        "member_name": self._lookup.member_name(o.member_id)}
