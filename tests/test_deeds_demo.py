@@ -25,6 +25,10 @@ def test_demo_follows_the_article(proxy):
     ledger = proxy.deeds.ledger(year=2021, limit=5000)
     levels = Counter(row["level"] for row in ledger)
     assert levels == {"party_committee": 35, "grassroots": 74}  # 34 + the accepted idea
+    # printed as the office reads it: the party committee's list first, then unit by unit
+    assert [row["level"] for row in ledger] == ["party_committee"] * 35 + ["grassroots"] * 74
+    grassroots_units = [row["owner_unit_id"] for row in ledger[35:]]
+    assert grassroots_units == sorted(grassroots_units)
     assert set(Counter(row["batch"] for row in ledger)) == {
         "strengthening", "talent", "warm_heart", "care", "foundation"}
     assert len(set(row["focus_area"] for row in ledger)) == 5
