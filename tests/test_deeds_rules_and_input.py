@@ -3,6 +3,7 @@ and write nothing; ideas tell their submitter; objections and non-conformance; t
 model keeps escalation working while organization is down."""
 
 import inspect
+import time
 from datetime import date
 
 import pytest
@@ -222,7 +223,7 @@ def test_objection_upheld_sends_the_item_back_as_non_conforming(world):
 
 
 def test_escalation_uses_the_read_model_while_organization_is_down(start_service, rpc,
-                                                                  subscribe):
+                                                                  subscribe, amqp_uri):
     sub = subscribe("deeds.events", "supervision_escalated")
     organization = start_service(OrganizationService)
     start_service(DeedsService)
@@ -265,6 +266,40 @@ def test_escalation_uses_the_read_model_while_organization_is_down(start_service
         february = [o for o in deeds.list_supervision(limit=100) if o["period"] == "2021-02"][0]
         assert february["at_top"] and february["status"] == "open"
         assert february["escalation_level"] == 2
+
+        # The tree grows above the company (organization's events, as it would send them):
+        # the parked order is looked at again and escalates to the new top union.
+        from gonghui.actor import Actor
+        from gonghui.amqp import ConfirmingPublisher
+        from gonghui.events import build_envelope
+        from services.organization import events as org_events
+
+        group_unit, group_union = 9001, 9001
+        publisher = ConfirmingPublisher(amqp_uri)
+        for declared, data in (
+                (org_events.UNIT_CREATED, {"unit_id": group_unit, "unit_name": "集团",
+                                           "code": "GROUP", "kind": "company",
+                                           "parent_id": None}),
+                (org_events.UNION_ESTABLISHED, {"unit_id": group_unit, "unit_name": "集团",
+                                                "union_id": group_union,
+                                                "union_name": "集团工会",
+                                                "level": "company_union"}),
+                (org_events.UNIT_MOVED, {"unit_id": units["XNY"], "unit_name": "新能源公司",
+                                         "old_parent_id": None, "new_parent_id": group_unit,
+                                         "new_parent_name": "集团"})):
+            envelope = build_envelope(declared, data, Actor("system", "test"))
+            publisher.publish_batch([("organization.events", declared.name, envelope, {})])
+        publisher.close()
+        deadline = time.monotonic() + 20
+        while deeds.list_supervision(limit=100)[0]["at_top"] or deeds.directory_counts()[
+                "units"] < len(units) + 1:
+            assert time.monotonic() < deadline, "deeds did not take the new tree"
+            time.sleep(0.2)
+        day = day.fromordinal(day.toordinal() + 1)
+        assert deeds.tick(as_of=day.isoformat())["supervision_escalated"] >= 1
+        february = [o for o in deeds.list_supervision(limit=100) if o["period"] == "2021-02"][0]
+        assert february["escalation_level"] == 3 and not february["at_top"]
+        assert february["escalated_to_unit_id"] == group_unit
 
 
 def test_ledger_export_figures_focus_names_and_commitments(world):

@@ -1,10 +1,16 @@
 """The deeds service's read model of the union tree, kept from organization's events so
 that escalation finds the parent union's officers while organization is down."""
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from services.deeds.models import DirectoryMember, DirectoryRole, DirectoryUnion, DirectoryUnit
+from services.deeds.models import (
+    DirectoryMember,
+    DirectoryRole,
+    DirectoryUnion,
+    DirectoryUnit,
+    SupervisionOrder,
+)
 from services.deeds.rules import OFFICER_ROLES
 
 
@@ -17,6 +23,15 @@ def upsert(session, model, keys, values):
 def apply_unit(session, unit_id, name, parent_id, closed=False):
     upsert(session, DirectoryUnit, {"unit_id": unit_id},
            {"name": name, "parent_id": parent_id, "closed": closed})
+
+
+def reopen_orders_at_top(session):
+    """The tree grew above some unit (a move, a new union): orders parked at the top union
+    are looked at again by the next tick, which escalates them if there is now a union above
+    or parks them again."""
+    session.execute(update(SupervisionOrder).where(
+        SupervisionOrder.status == "open", SupervisionOrder.at_top.is_(True))
+        .values(at_top=False))
 
 
 def apply_union(session, union_id, unit_id, level, closed=False):
@@ -46,6 +61,7 @@ def replace_all(session, snapshot):
         apply_member(session, m["member_id"], m["name"], m["unit_id"], m["left"])
     for r in snapshot["roles"]:
         apply_role(session, r["member_id"], r["union_id"], r["role"], True)
+    reopen_orders_at_top(session)
 
 
 def counts(session):

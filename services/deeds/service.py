@@ -149,6 +149,7 @@ class DeedsService(kit.ServiceBase):
     def on_unit_moved(self, event):
         d = event.data
         directory.apply_unit(self.db, d["unit_id"], d["unit_name"], d["new_parent_id"])
+        directory.reopen_orders_at_top(self.db)
 
     @event_handler("organization", "unit_closed")
     def on_unit_closed(self, event):
@@ -160,6 +161,7 @@ class DeedsService(kit.ServiceBase):
     def on_union_established(self, event):
         d = event.data
         directory.apply_union(self.db, d["union_id"], d["unit_id"], d["level"])
+        directory.reopen_orders_at_top(self.db)
 
     @event_handler("organization", "union_closed")
     def on_union_closed(self, event):
