@@ -1,21 +1,18 @@
 """Building blocks of the schemas at every boundary."""
 
+import functools
+
 from marshmallow import Schema, fields, validate
 
 from gonghui.clock import today
 
-_INSTANCES = {}
 
-
+@functools.cache
 def shared(schema_cls, **options):
     """One instance per schema class (and options), reused by every call: instantiating a
     marshmallow schema copies all its fields, which costs more than loading or dumping a
     small payload. Schemas keep no state between calls, so the instance is safe to share."""
-    key = (schema_cls, tuple(sorted(options.items())))
-    schema = _INSTANCES.get(key)
-    if schema is None:
-        schema = _INSTANCES[key] = schema_cls(**options)
-    return schema
+    return schema_cls(**options)
 
 
 class Arguments(Schema):

@@ -68,9 +68,13 @@ def track(status, has_open_supervision):
     raise ValueError(f"no track for an item that is {status!r}")
 
 
+# Items not completed: they owe monthly reports (non-conforming ones are being redone).
+REPORTING_STATUSES = ("open", "non_conforming")
+
+
 def owes_reports(status):
     """Items not completed owe monthly reports (non-conforming ones are being redone)."""
-    return status in ("open", "non_conforming")
+    return status in REPORTING_STATUSES
 
 
 def check_can_report(status):

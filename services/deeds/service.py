@@ -665,10 +665,7 @@ class DeedsService(kit.ServiceBase):
             orders[item_id] += 1
             if order_status == "open":
                 open_orders.add(item_id)
-        noticed = {}
-        for notice in self.db.scalars(select(Notice).order_by(Notice.opens_on)):
-            for item_id in notice.item_ids:
-                noticed[item_id] = notice.id  # the latest notice the item was in
+        latest = self._latest_notices()
         rows = []
         for item in items:
             count, on_time, last = reports[item.id]
@@ -680,7 +677,7 @@ class DeedsService(kit.ServiceBase):
                     item.responsible_member_id),
                 "reports": count, "reports_on_time": on_time, "last_report_period": last,
                 "supervision_orders": orders[item.id], "open_supervision": item.id in open_orders,
-                "notice_id": noticed.get(item.id)})
+                "notice_id": latest[item.id].id if item.id in latest else None})
         return rows
 
     @rpc(args=s.LedgerQuery, result=s.LedgerRow, many=True)
@@ -791,7 +788,7 @@ class DeedsService(kit.ServiceBase):
             ReminderSent.item_id == Item.id, ReminderSent.period == period,
             ReminderSent.kind == kind).exists()
         return list(self.db.scalars(select(Item).where(
-            Item.status.in_(("open", "non_conforming")), Item.id.not_in(parents),
+            Item.status.in_(rules.REPORTING_STATUSES), Item.id.not_in(parents),
             Item.created_on < rules.period_start(period),
             or_(Item.reopened_on.is_(None), Item.reopened_on <= due_on), ~reported, ~reminded)
             .order_by(Item.id)))
@@ -868,14 +865,10 @@ class DeedsService(kit.ServiceBase):
             _, last = rules.quarter_bounds(year, quarter)
             # An item is in an earlier notice if that notice opened after its completion;
             # one sent back (non-conforming) and completed again is noticed again.
-            last_noticed = {}
-            for earlier in self.db.scalars(select(Notice)):
-                for item_id in earlier.item_ids:
-                    last_noticed[item_id] = max(earlier.opens_on,
-                                                last_noticed.get(item_id, earlier.opens_on))
+            latest = self._latest_notices()
             items = [i for i in self.db.scalars(select(Item).where(
                 Item.status == "completed", Item.completed_on <= last).order_by(Item.id))
-                if i.id not in last_noticed or last_noticed[i.id] < i.completed_on]
+                if i.id not in latest or latest[i.id].opens_on < i.completed_on]
             if items:
                 notice = Notice(year=year, quarter=quarter, opens_on=opens_on,
                                 closes_on=closes_on, status="open",
@@ -896,6 +889,13 @@ class DeedsService(kit.ServiceBase):
             self._emit(events.NOTICE_CLOSED, self._notice_data(notice), ("notice", notice.id),
                        actor=SYSTEM_TICK)
             counts["notice_closed"] += 1
+
+    def _latest_notices(self):
+        """``{item_id: the latest notice the item was in}`` (an item sent back and completed
+        again is in more than one)."""
+        return {item_id: notice
+                for notice in self.db.scalars(select(Notice).order_by(Notice.opens_on))
+                for item_id in notice.item_ids}
 
     def _pending_objections(self, notice, item):
         return self.db.scalar(select(func.count()).select_from(Objection).where(

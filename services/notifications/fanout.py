@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from gonghui.clock import today
 from gonghui.events import CATALOG
+from gonghui.schemas import shared
 from services.notifications import directory, rules, templates
 from services.notifications.models import (
     Delivery,
@@ -26,7 +27,7 @@ from services.notifications.models import (
 def envelope_of(event):
     """The event as JSON primitives, as it was published (for webhooks)."""
     declared = CATALOG.get(event.type)
-    data = declared.schema().dump(event.data) if declared else event.data
+    data = shared(declared.schema).dump(event.data) if declared else event.data
     return {"id": str(event.id), "type": event.type, "version": event.version,
             "occurred_at": event.occurred_at.isoformat(), "producer": event.producer,
             "actor": event.actor, "data": data}
