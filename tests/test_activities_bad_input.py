@@ -1,10 +1,8 @@
 """Bad input to every RPC method of the activities service: a typed error naming the field,
 and nothing written."""
 
-import inspect
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from deploy import demo_activities
 from deploy.demo import load_demo as load_organization
@@ -12,6 +10,7 @@ from gonghui.actor import Actor
 from gonghui.errors import Conflict, Forbidden, NotFound, ValidationError
 from services.activities.service import ActivitiesService
 from services.organization.service import OrganizationService
+from tests.bad_input import database_snapshot, rpc_methods
 
 WHEN = {"starts_at": "2026-12-18T09:00:00", "ends_at": "2026-12-18T11:00:00"}
 GOAL = {"description": "全覆盖", "metric": "checkup_coverage", "target": 1.0}
@@ -70,26 +69,14 @@ REFUSED = [
 ]
 
 
-def rpc_methods():
-    return sorted(name for name, member in inspect.getmembers(ActivitiesService)
-                  if hasattr(member, "rpc_spec"))
-
-
 def test_the_table_covers_every_rpc_method():
-    assert sorted(BAD_INPUT) == rpc_methods()
+    assert sorted(BAD_INPUT) == rpc_methods(ActivitiesService)
 
 
 def snapshot(url):
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        tables = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname='public' ORDER BY 1"))]
-        counts = {t: conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in tables}
-        counts["activities_digest"] = conn.scalar(text(
-            "SELECT md5(string_agg(id || name || status || next_seq, ',' ORDER BY id)) "
-            "FROM activities"))
-    engine.dispose()
-    return counts
+    return database_snapshot(url, activities_digest=(
+        "SELECT md5(string_agg(id || name || status || next_seq, ',' ORDER BY id)) "
+        "FROM activities"))
 
 
 @pytest.fixture

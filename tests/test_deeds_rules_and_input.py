@@ -2,18 +2,17 @@
 and write nothing; ideas tell their submitter; objections and non-conformance; the read
 model keeps escalation working while organization is down."""
 
-import inspect
 import time
 from datetime import date
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from gonghui.calendar import WorkingCalendar
 from gonghui.errors import Conflict, NotFound, ValidationError
 from services.deeds import rules
 from services.deeds.service import DeedsService
 from services.organization.service import OrganizationService
+from tests.bad_input import database_snapshot, rpc_methods
 from tests.deeds_helpers import load_union
 
 BAD_INPUT = {
@@ -60,25 +59,13 @@ BAD_INPUT = {
 }
 
 
-def rpc_methods():
-    return sorted(name for name, member in inspect.getmembers(DeedsService)
-                  if hasattr(member, "rpc_spec"))
-
-
 def test_the_table_covers_every_rpc_method():
-    assert sorted(BAD_INPUT) == rpc_methods()
+    assert sorted(BAD_INPUT) == rpc_methods(DeedsService)
 
 
 def snapshot(url):
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        tables = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname='public' ORDER BY 1"))]
-        counts = {t: conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in tables}
-        counts["items"] = conn.execute(text(
-            "SELECT id, status, progress FROM items ORDER BY id")).all()
-    engine.dispose()
-    return counts
+    return database_snapshot(url, items=(
+        "SELECT id, status, progress FROM items ORDER BY id"))
 
 
 @pytest.fixture

@@ -1,13 +1,12 @@
 """Bad input to every RPC method of notifications: a typed error naming the field, and
 nothing written."""
 
-import inspect
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from gonghui.errors import Conflict, NotFound, ValidationError
 from services.notifications.service import NotificationsService
+from tests.bad_input import database_snapshot, rpc_methods
 from tests.test_notifications_support import (  # noqa: F401 - fixtures
     notifications_config,
     seed_tree,
@@ -67,26 +66,14 @@ REFUSED = [
 ]
 
 
-def rpc_methods():
-    return sorted(name for name, member in inspect.getmembers(NotificationsService)
-                  if hasattr(member, "rpc_spec"))
-
-
 def test_the_table_covers_every_rpc_method():
-    assert sorted(BAD_INPUT) == rpc_methods()
+    assert sorted(BAD_INPUT) == rpc_methods(NotificationsService)
 
 
 def snapshot(url):
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        tables = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname='public' ORDER BY 1"))]
-        counts = {t: conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in tables}
-        counts["rules_digest"] = conn.scalar(text(
-            "SELECT md5(string_agg(key || channels::text || enabled, ',' ORDER BY key)) "
-            "FROM rules"))
-    engine.dispose()
-    return counts
+    return database_snapshot(url, rules_digest=(
+        "SELECT md5(string_agg(key || channels::text || enabled, ',' ORDER BY key)) "
+        "FROM rules"))
 
 
 def test_bad_input_gives_a_typed_field_error_and_writes_nothing(

@@ -1,13 +1,12 @@
 """Bad input to every RPC method: a typed error naming the field, and nothing written."""
 
-import inspect
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from deploy.demo import load_demo
 from gonghui.errors import Conflict, NotFound, ValidationError
 from services.organization.service import OrganizationService
+from tests.bad_input import database_snapshot, rpc_methods
 
 # For each method: arguments with one bad value, and the field the error must name.
 BAD_INPUT = {
@@ -80,26 +79,14 @@ REFUSED = [
 ]
 
 
-def rpc_methods():
-    return sorted(name for name, member in inspect.getmembers(OrganizationService)
-                  if hasattr(member, "rpc_spec"))
-
-
 def test_the_table_covers_every_rpc_method():
-    assert sorted(BAD_INPUT) == rpc_methods()
+    assert sorted(BAD_INPUT) == rpc_methods(OrganizationService)
 
 
 def snapshot(url):
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        tables = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname='public' ORDER BY 1"))]
-        counts = {t: conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in tables}
-        counts["units_digest"] = conn.scalar(text(
-            "SELECT md5(string_agg(id || name || coalesce(parent_id, 0), ',' ORDER BY id)) "
-            "FROM units"))
-    engine.dispose()
-    return counts
+    return database_snapshot(url, units_digest=(
+        "SELECT md5(string_agg(id || name || coalesce(parent_id, 0), ',' ORDER BY id)) "
+        "FROM units"))
 
 
 @pytest.fixture
