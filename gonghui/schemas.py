@@ -40,3 +40,9 @@ def AsOf(**kwargs):  # noqa: N802
 class Page(Arguments):
     limit = fields.Integer(strict=True, load_default=200, validate=validate.Range(min=1, max=5000))
     offset = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0))
+
+
+class Tick(Arguments):
+    """``tick(as_of)``: the day whose periodic work to do, always named (replays give it)."""
+
+    as_of = fields.Date(required=True)

@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
 from gonghui.clock import CHINA
-from gonghui.schemas import Arguments, AsOf, Id, OneOf, Page, Text
+from gonghui.schemas import Arguments, AsOf, Id, OneOf, Page, Text, Tick  # noqa: F401 - Tick is used as s.Tick
 from services.activities import rules
 
 YEAR = validate.Range(min=2000, max=2100)
@@ -238,10 +238,6 @@ class MissingCheckupsQuery(Arguments):
 
 class FiguresQuery(Period):
     unit_id = Id(load_default=None)
-
-
-class Tick(Arguments):
-    as_of = fields.Date(required=True)
 
 
 # ------------------------------------------------------------------- results

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from gonghui.schemas import Arguments, AsOf, Id, OneOf, Page, Text
+from gonghui.schemas import Arguments, AsOf, Id, OneOf, Page, Text, Tick  # noqa: F401 - Tick is used as s.Tick
 from services.deeds import rules
 
 PERIOD = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="expected YYYY-MM")
@@ -194,10 +194,6 @@ class NameFocusAreas(Arguments):
     names = fields.Dict(keys=fields.String(validate=validate.OneOf(tuple(rules.FOCUS_AREAS))),
                         values=fields.String(validate=validate.Length(min=1, max=200)),
                         required=True, validate=validate.Length(min=1))
-
-
-class Tick(Arguments):
-    as_of = fields.Date(required=True)
 
 
 # ------------------------------------------------------------------- results

@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
-from gonghui.schemas import Arguments, AsOf, Id, OneOf, Page, Text
+from gonghui.schemas import Arguments, AsOf, Id, OneOf, Page, Text, Tick  # noqa: F401 - Tick is used as s.Tick
 from services.organization import rules
 
 # ----------------------------------------------------------------- arguments
@@ -132,10 +132,6 @@ class RecordElection(UnitId):
     committee = fields.List(fields.Nested(Seat), required=True,
                             validate=validate.Length(min=1, max=60))
     notes = Text(2000, load_default=None)
-
-
-class Tick(Arguments):
-    as_of = fields.Date(required=True)
 
 
 class CoverageQuery(Arguments):
