@@ -1,5 +1,12 @@
-"""Dates as the union office sees them (China Standard Time), and the periodic-work lock."""
+"""Dates as the union office sees them (China Standard Time), and the periodic-work lock.
 
+``today()`` is the business date every rule and timer uses. A stack can be given a fixed
+business date with the environment variable ``GONGHUI_TODAY`` (ISO date): the demo stack
+stands at the source article's date this way, so its hourly timers keep ticking a day the
+demo already replayed instead of pushing 2021's data into the real calendar.
+"""
+
+import os
 import zlib
 from datetime import date, datetime, timedelta, timezone
 
@@ -9,6 +16,9 @@ CHINA = timezone(timedelta(hours=8), "CST")
 
 
 def today():
+    fixed = os.environ.get("GONGHUI_TODAY")
+    if fixed:
+        return date.fromisoformat(fixed)
     return datetime.now(CHINA).date()
 
 

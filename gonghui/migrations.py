@@ -10,15 +10,29 @@ from sqlalchemy.engine import make_url
 
 from gonghui.tables import KIT_METADATA
 
+# The kit's tables as every service's first migration made them; a table the kit gained
+# later is created by a migration of its own in each service (``create_kit_table``).
+FIRST_KIT_TABLES = ("outbox", "inbox", "audit_log")
+
 
 def create_kit_tables():
     """Called from a service's first migration: outbox, inbox and audit tables."""
-    bind = op.get_bind()
-    KIT_METADATA.create_all(bind)
+    KIT_METADATA.create_all(op.get_bind(),
+                            tables=[KIT_METADATA.tables[n] for n in FIRST_KIT_TABLES])
+
+
+def create_kit_table(name):
+    """Called from a later migration when the kit gains a table."""
+    KIT_METADATA.tables[name].create(op.get_bind())
+
+
+def drop_kit_table(name):
+    KIT_METADATA.tables[name].drop(op.get_bind())
 
 
 def drop_kit_tables():
-    KIT_METADATA.drop_all(op.get_bind())
+    KIT_METADATA.drop_all(op.get_bind(),
+                          tables=[KIT_METADATA.tables[n] for n in FIRST_KIT_TABLES])
 
 
 def alembic_config(service_name, database_url):

@@ -13,7 +13,7 @@ The audit trail is the permanent record and is never pruned.
 import logging
 import time
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import eventlet
 from eventlet.event import Event
@@ -50,7 +50,7 @@ def relay_once(engine, publisher, batch_size=200):
                 "message_id": row.envelope["id"], "type": row.event_type}))
         publisher.publish_batch(messages)
         conn.execute(update(outbox).where(outbox.c.id.in_([r.id for r in rows]))
-                     .values(published_at=datetime.now(UTC)))
+                     .values(published_at=func.now()))
         return len(rows)
 
 
@@ -61,12 +61,16 @@ def prune(engine, outbox_days, inbox_days, now=None, batch_size=5000):
     at a time. Returns ``{"outbox": n, "inbox": n}``.
 
     The inbox must outlive any redelivery of an event (broker redelivery, retries, a
-    dead-lettered message moved back by an operator): that is why it is kept in days."""
-    now = now or datetime.now(UTC)
+    dead-lettered message moved back by an operator): that is why it is kept in days.
+
+    Ages are measured on the database's clock (``now()``), the clock that stamped the rows, so
+    a service host whose clock is off cannot prune what is still recent; ``now`` (tests,
+    tools) fixes the instant instead."""
+    now = func.now() if now is None else now
     deleted = {"outbox": 0, "inbox": 0}
     targets = []
     if outbox_days:
-        cutoff = now - timedelta(days=float(outbox_days))
+        cutoff = now - timedelta(days=float(outbox_days))  # SQL when now is now()
         # oldest first along the primary key: the scan stops at the batch size
         targets.append(("outbox", delete(outbox).where(outbox.c.id.in_(
             select(outbox.c.id).where(outbox.c.published_at < cutoff)
@@ -90,12 +94,14 @@ def prune(engine, outbox_days, inbox_days, now=None, batch_size=5000):
 
 
 def outbox_backlog(conn):
-    """(unpublished rows, age in seconds of the oldest) for health checks."""
-    count, oldest = conn.execute(
-        select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None))
+    """(unpublished rows, age in seconds of the oldest) for health checks, on the database's
+    clock that stamped the rows."""
+    count, age = conn.execute(
+        select(func.count(),
+               func.coalesce(func.extract("epoch", func.now() - func.min(outbox.c.created_at)), 0))
+        .where(outbox.c.published_at.is_(None))
     ).one()
-    age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
-    return count, age
+    return count, float(age)
 
 
 class OutboxRelay(SharedExtension):

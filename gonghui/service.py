@@ -1,16 +1,21 @@
 """What every service class starts from: its database, the current actor, health checks."""
 
+from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 
 from gonghui.actor import CurrentActor
 from gonghui.calendar import WorkingCalendar
+from gonghui.daily import DailyTimer
 from gonghui.db import Database
 from gonghui.health import HealthEntrypoints
+
+__all__ = ["DailyTimer", "ServiceBase", "WorkingDays"]
 
 
 class ServiceBase(HealthEntrypoints):
     db = Database()
     actor = CurrentActor()
+    config = Config()
 
 
 class WorkingDays(DependencyProvider):

@@ -1,4 +1,4 @@
-"""Tables every service database has: outbox, inbox, audit trail, periodic-work leases.
+"""Tables every service database has: outbox, inbox, audit trail, tick progress.
 
 They live in one MetaData of the kit; each service's first migration creates them with
 ``gonghui.migrations.create_kit_tables`` and its Alembic env compares against both.
@@ -7,6 +7,7 @@ They live in one MetaData of the kit; each service's first migration creates the
 from sqlalchemy import (
     BigInteger,
     Column,
+    Date,
     DateTime,
     Index,
     Integer,
@@ -60,3 +61,13 @@ audit_log = Table(
     Column("event_id", UUID(as_uuid=True)),
 )
 Index("ix_audit_entity", audit_log.c.entity_type, audit_log.c.entity_id)
+
+# The last day whose periodic work (``tick``) completed, per kind of work: the hourly timer
+# catches up from the day after it, so downtime skips no day's reminders.
+tick_progress = Table(
+    "tick_progress",
+    KIT_METADATA,
+    Column("name", String(60), primary_key=True),
+    Column("completed_on", Date, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

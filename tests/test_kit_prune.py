@@ -15,11 +15,7 @@ from services.organization.service import OrganizationService
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
-def ago(days):
-    return NOW - timedelta(days=days)
-
-
-def outbox_row(created_days, published_days):
+def outbox_row(ago, created_days, published_days):
     event_id = uuid.uuid4()
     # a type no test subscribes to: the relay publishes the unpublished one on start
     return {"event_id": event_id, "event_type": "organization.prune_test",
@@ -28,12 +24,18 @@ def outbox_row(created_days, published_days):
             "published_at": None if published_days is None else ago(published_days)}
 
 
-def fill(url):
+def fill(url, now=NOW):
+    """Rows dated back from ``now``; ``None`` dates them from the database's clock, the one a
+    running service prunes by."""
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(insert(outbox), [outbox_row(10, 10) for _ in range(5)]  # old, published
-                     + [outbox_row(30, None)]  # old, never published: kept
-                     + [outbox_row(1, 1) for _ in range(2)])  # recent: kept
+        now = now or conn.scalar(select(func.now()))
+
+        def ago(days):
+            return now - timedelta(days=days)
+        conn.execute(insert(outbox), [outbox_row(ago, 10, 10) for _ in range(5)]  # old, published
+                     + [outbox_row(ago, 30, None)]  # old, never published: kept
+                     + [outbox_row(ago, 1, 1) for _ in range(2)])  # recent: kept
         conn.execute(insert(inbox), [
             {"event_id": uuid.uuid4(), "handler": "h", "event_type": "organization.x",
              "processed_at": ago(days)} for days in (40, 40, 40, 2)])
@@ -72,7 +74,7 @@ def test_one_replica_prunes_at_a_time(databases):
 
 def test_a_running_service_prunes_and_keeps_publishing(start_service, rpc, subscribe,
                                                        databases):
-    engine = fill(databases["organization"])
+    engine = fill(databases["organization"], now=None)
     sub = subscribe("organization.events", "unit_created")
     start_service(OrganizationService, OUTBOX_RETENTION_DAYS=7, INBOX_RETENTION_DAYS=30,
                   PRUNE_INTERVAL_SECONDS=0.2)

@@ -14,14 +14,14 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from nameko.extensions import DependencyProvider
-from nameko.timer import timer
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from gonghui import service as kit
 from gonghui.actor import SYSTEM_TICK
 from gonghui.calendar import WorkingCalendar
-from gonghui.clock import CHINA, lock_periodic_work, today
+from gonghui.clock import CHINA, today
+from gonghui.daily import begin_day
 from gonghui.entrypoints import event_handler, rpc
 from gonghui.errors import Conflict, Forbidden, NotFound, ServiceTimeout, ValidationError
 from gonghui.events import emit
@@ -73,8 +73,9 @@ def _get(session, model, ident, what):
 
 # The kit's base is reached through its module: `nameko run` starts every service class
 # found at the top level of this module.
-class ActivitiesService(kit.ServiceBase):
+class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
     name = "activities"
+    tick_name = "activities.tick"
 
     calendar = Calendar()
     organization = ServiceRpc("organization")
@@ -929,13 +930,9 @@ class ActivitiesService(kit.ServiceBase):
         to members still missing the year's check-up. Each reminder exactly once."""
         return self._tick(as_of)
 
-    @timer(interval=3600)
-    def hourly_tick(self):
-        """Runs today's tick every hour; the work is idempotent, so repeats are no-ops."""
-        self._tick(today())
 
     def _tick(self, as_of):
-        lock_periodic_work(self.db, "activities.tick")
+        begin_day(self.db, self.tick_name, as_of)
         counts = {"activity_upcoming": 0, "checkup_missing": 0, "members_reminded": 0}
         # Activities within the next two weeks cover any run of holidays before them.
         due = self.db.scalars(select(Activity).where(

@@ -10,13 +10,11 @@ import base64
 import functools
 from collections import Counter, defaultdict
 
-from nameko.dependency_providers import Config
-from nameko.timer import timer
 from sqlalchemy import case, func, or_, select
 
 from gonghui import service as kit
 from gonghui.actor import SYSTEM_TICK, Actor
-from gonghui.clock import lock_periodic_work, today
+from gonghui.daily import begin_day
 from gonghui.entrypoints import event_handler, rpc
 from gonghui.errors import Conflict, NotFound
 from gonghui.events import emit, record_change
@@ -55,14 +53,13 @@ PRINT_ORDER = (case((Item.level == "party_committee", 0), else_=1), Item.owner_u
 
 # The kit's base is reached through its module: `nameko run` starts every service class
 # found at the top level of this module.
-class DeedsService(kit.ServiceBase):
+class DeedsService(kit.DailyTimer, kit.ServiceBase):
     name = "deeds"
+    tick_name = "deeds.tick"
     calendar = kit.WorkingDays()
     organization = ServiceRpc("organization")
 
     # ------------------------------------------------------------ helpers
-
-    config = Config()
 
     @property
     def settings(self):
@@ -760,13 +757,9 @@ class DeedsService(kit.ServiceBase):
         quarterly public notice, and the quarterly evaluation. Idempotent."""
         return self._tick(as_of)
 
-    @timer(interval=3600)
-    def daily_tick(self):
-        """Runs today's tick every hour; the work is idempotent, so repeats are no-ops."""
-        self._tick(today())
 
     def _tick(self, as_of):
-        lock_periodic_work(self.db, "deeds.tick")
+        begin_day(self.db, self.tick_name, as_of)
         counts = Counter()
         self._report_reminders(as_of, counts)
         self._escalations(as_of, counts)

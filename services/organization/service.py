@@ -10,12 +10,12 @@ outbox in the worker's transaction.
 import base64
 from datetime import UTC, datetime
 
-from nameko.timer import timer
 from sqlalchemy import func, select
 
 from gonghui import service as kit
 from gonghui.actor import SYSTEM_TICK
-from gonghui.clock import lock_periodic_work, today
+from gonghui.clock import today
+from gonghui.daily import begin_day
 from gonghui.entrypoints import rpc
 from gonghui.errors import Conflict, GonghuiError, NotFound, ValidationError
 from gonghui.events import emit
@@ -49,8 +49,9 @@ from services.organization.tree import (
 
 # The kit's base is reached through its module: `nameko run` starts every service class
 # found at the top level of this module.
-class OrganizationService(kit.ServiceBase):
+class OrganizationService(kit.DailyTimer, kit.ServiceBase):
     name = "organization"
+    tick_name = "organization.tick"
 
     # ------------------------------------------------------------ helpers
 
@@ -522,13 +523,9 @@ class OrganizationService(kit.ServiceBase):
         term ends and once after it ended, each exactly once. Idempotent."""
         return self._tick(as_of)
 
-    @timer(interval=3600)
-    def daily_tick(self):
-        """Runs today's tick every hour; the work is idempotent, so repeats are no-ops."""
-        self._tick(today())
 
     def _tick(self, as_of):
-        lock_periodic_work(self.db, "organization.tick")
+        begin_day(self.db, self.tick_name, as_of)
         counts = {"term_expiring": 0, "term_expired": 0}
         open_terms = self.db.execute(
             select(Term, Union).join(Union, Union.id == Term.union_id)
