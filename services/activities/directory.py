@@ -11,6 +11,7 @@ from datetime import date
 from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from gonghui import clock
 from services.activities import rules
 from services.activities.models import DirMember, DirRole, DirUnion, DirUnit
 
@@ -211,7 +212,9 @@ def officer_units(session, employee_no, day):
 
 
 def status(session):
-    today = func.current_date()
+    # The business date in China, not the database's current_date (UTC on most servers):
+    # between 00:00 and 08:00 CST they are different days.
+    today = clock.today()
     counts = {
         "units": session.scalar(select(func.count()).select_from(DirUnit)),
         "open_units": session.scalar(select(func.count()).select_from(DirUnit).where(
