@@ -1,9 +1,10 @@
 """Entrypoints of every service: validated transactional RPC, and reliable event handlers.
 
 ``@rpc(args=Schema, result=Schema)``: arguments are loaded by marshmallow (bad input raises a
-typed ``ValidationError`` with field messages before anything is written), the worker's
-transaction is committed *before* the reply is sent, and the result is dumped to JSON
-primitives.
+typed ``ValidationError`` with field messages before anything is written; the schema must
+derive from :class:`gonghui.schemas.Arguments`, which refuses a NUL byte or a lone surrogate
+in any string), the worker's transaction is committed *before* the reply is sent, and the
+result is dumped to JSON primitives.
 
 ``@event_handler(source, event)``: the envelope is validated (an invalid one goes straight to
 the dead-letter queue), the event id is recorded in the inbox table in the same transaction
@@ -31,7 +32,7 @@ from gonghui.amqp import ConfirmingPublisher, PublishFailed
 from gonghui.db import finish_transactions
 from gonghui.errors import EXPECTED_ERRORS, ValidationError
 from gonghui.events import CATALOG, EnvelopeSchema
-from gonghui.schemas import shared
+from gonghui.schemas import Arguments, shared
 from gonghui.tables import inbox
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,10 @@ def rpc(args=None, result=None, many=False, writes=False, errors=()):
 
     ``writes=True`` methods require an actor in the call's context and record what they do.
     """
+
+    if args is not None and not issubclass(args, Arguments):
+        raise TypeError(f"{args.__name__}: an RPC argument schema derives from "
+                        "gonghui.schemas.Arguments (it refuses unstorable text)")
 
     def decorate(fn):
         @functools.wraps(fn)

@@ -1,8 +1,9 @@
 """Building blocks of the schemas at every boundary."""
 
 import functools
+import re
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from gonghui.clock import today
 
@@ -15,8 +16,56 @@ def shared(schema_cls, **options):
     return schema_cls(**options)
 
 
+# What no string argument may hold: a NUL byte (PostgreSQL's text cannot store it) or a lone
+# surrogate (not Unicode: UTF-8 cannot encode it). Python strings never pair surrogates, so
+# any code point in U+D800..U+DFFF is a lone one.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable(text):
+    """What makes ``text`` impossible to store or pass on (a phrase), or None."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    return "a NUL byte" if found.group() == "\x00" else "a lone surrogate (not valid Unicode)"
+
+
+def unstorable_text(value):
+    """marshmallow-shaped errors of every string in ``value`` (nested in dicts and lists, dict
+    keys included) that :func:`unstorable` refuses, or None: ``[message]`` for a string, or a
+    dict (or list) of its keys' (indexes') errors. A bad key is reported on its dict (the key
+    is not echoed back)."""
+    if isinstance(value, str):
+        problem = unstorable(value)
+        return [f"must not contain {problem}"] if problem else None
+    if isinstance(value, dict):
+        for key in value:
+            problem = unstorable(key) if isinstance(key, str) else None
+            if problem:
+                return [f"keys must not contain {problem}"]
+        items = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return None
+    errors = {key: found for key, item in items if (found := unstorable_text(item))}
+    return errors or None
+
+
 class Arguments(Schema):
-    """Base of RPC argument schemas: unknown arguments are an error (marshmallow's RAISE)."""
+    """Base of RPC argument schemas: unknown arguments are an error (marshmallow's RAISE), and
+    no string anywhere in the arguments may hold a NUL byte or a lone surrogate.
+
+    The check walks the raw payload before any field loads, so it covers every field of
+    every service's schemas whatever its type (``fields.String``, ``Dict`` keys and values,
+    lists of strings, nested schemas, ``Raw``) and the names of unknown arguments too."""
+
+    @pre_load
+    def _refuse_unstorable_text(self, data, **kwargs):
+        errors = unstorable_text(data)
+        if errors:
+            raise ValidationError(errors if isinstance(errors, dict) else {"_schema": errors})
+        return data
 
 
 def Id(**kwargs):  # noqa: N802 - reads like a field type

@@ -10,7 +10,13 @@ from gonghui.actor import Actor
 from gonghui.errors import Conflict, Forbidden, NotFound, ValidationError
 from services.activities.service import ActivitiesService
 from services.organization.service import OrganizationService
-from tests.bad_input import database_snapshot, rpc_methods
+from tests.bad_input import (
+    LONE_SURROGATE,
+    NUL,
+    assert_unstorable_text_refused,
+    database_snapshot,
+    rpc_methods,
+)
 
 WHEN = {"starts_at": "2026-12-18T09:00:00", "ends_at": "2026-12-18T11:00:00"}
 GOAL = {"description": "全覆盖", "metric": "checkup_coverage", "target": 1.0}
@@ -68,6 +74,18 @@ REFUSED = [
     ("missing_checkups", {"year": 2026, "unit_id": 1}, Forbidden),  # no officer role
 ]
 
+# Otherwise valid calls with a NUL byte or a lone surrogate in a string (the path of the
+# field the error names): refused before the database or the broker sees them.
+UNSTORABLE_TEXT = [
+    ("schedule_activity", {"kind": "lecture", "name": f"讲座{NUL}", "organiser_unit_id": 1,
+                           **WHEN}, ("name",)),
+    ("create_campaign", {"code": "reading", "name": "全民阅读", "theme": "reading",
+                         "year": 2026, "organiser_unit_id": 1,
+                         "goals": [{**GOAL, "description": f"全覆盖{LONE_SURROGATE}"}]},
+     ("goals", "0", "description")),
+    ("list_activities", {"kind": LONE_SURROGATE}, ("kind",)),
+]
+
 
 def test_the_table_covers_every_rpc_method():
     assert sorted(BAD_INPUT) == rpc_methods(ActivitiesService)
@@ -110,4 +128,5 @@ def test_bad_input_gives_a_typed_field_error_and_writes_nothing(loaded):
     for method, arguments, error in REFUSED:
         with pytest.raises(error):
             getattr(act, method)(**arguments)
+    assert_unstorable_text_refused(act, UNSTORABLE_TEXT)
     assert snapshot(url) == before

@@ -12,7 +12,13 @@ from gonghui.errors import Conflict, NotFound, ValidationError
 from services.deeds import rules
 from services.deeds.service import DeedsService
 from services.organization.service import OrganizationService
-from tests.bad_input import database_snapshot, rpc_methods
+from tests.bad_input import (
+    LONE_SURROGATE,
+    NUL,
+    assert_unstorable_text_refused,
+    database_snapshot,
+    rpc_methods,
+)
 from tests.deeds_helpers import load_union
 
 BAD_INPUT = {
@@ -58,6 +64,18 @@ BAD_INPUT = {
     "health": ({"deep": True}, "_schema"),
 }
 
+# Otherwise valid calls with a NUL byte or a lone surrogate in a string (the path of the
+# field the error names): refused before the database or the broker sees them.
+UNSTORABLE_TEXT = [
+    ("submit_idea", {"title": f"夜班{NUL}热餐", "description": "d", "focus_area": "conditions",
+                     "submitter_unit_id": 2}, ("title",)),
+    ("submit_report", {"item_id": 1, "progress": 10, "text": f"进展{LONE_SURROGATE}",
+                       "period": "2021-02", "submitted_on": "2021-02-20"}, ("text",)),
+    ("name_focus_areas", {"names": {"key_work": f"重点{LONE_SURROGATE}"}},
+     ("names", "key_work")),
+    ("set_evaluation_weights", {"weights": {f"completion{NUL}": 1.0}}, ("weights",)),
+]
+
 
 def test_the_table_covers_every_rpc_method():
     assert sorted(BAD_INPUT) == rpc_methods(DeedsService)
@@ -94,6 +112,7 @@ def test_bad_input_gives_a_typed_field_error_and_writes_nothing(world):
         with pytest.raises(ValidationError) as info:
             getattr(proxy.deeds, method)(**arguments)
         assert field in info.value.fields, (method, info.value.fields)
+    assert_unstorable_text_refused(proxy.deeds, UNSTORABLE_TEXT)
     assert snapshot(url) == before
 
 

@@ -6,7 +6,13 @@ import pytest
 
 from gonghui.errors import Conflict, NotFound, ValidationError
 from services.notifications.service import NotificationsService
-from tests.bad_input import database_snapshot, rpc_methods
+from tests.bad_input import (
+    LONE_SURROGATE,
+    NUL,
+    assert_unstorable_text_refused,
+    database_snapshot,
+    rpc_methods,
+)
 from tests.test_notifications_support import (  # noqa: F401 - fixtures
     notifications_config,
     seed_tree,
@@ -65,6 +71,19 @@ REFUSED = [
     ("mark_read", {"member_id": 203, "item_ids": [999]}, NotFound),
 ]
 
+# Otherwise valid calls with a NUL byte or a lone surrogate in a string (the path of the
+# field the error names): refused before the database or the broker sees them.
+UNSTORABLE_TEXT = [
+    ("subscribe_webhook", {"name": "x", "url": "https://x.cn/h", "secret": "s" * 15 + NUL,
+                           "event_types": ["deeds.*"]}, ("secret",)),
+    ("create_rule", {**RULE, "description": f"说明{LONE_SURROGATE}"}, ("description",)),
+    ("set_preferences", {"member_id": 203, "channels": {"reminder": ["inbox"],
+                                                        f"task{NUL}": ["inbox"]}},
+     ("channels",)),
+    ("set_preferences", {"member_id": 203, "channels": {"reminder": [LONE_SURROGATE]}},
+     ("channels", "reminder", "0")),
+]
+
 
 def test_the_table_covers_every_rpc_method():
     assert sorted(BAD_INPUT) == rpc_methods(NotificationsService)
@@ -93,4 +112,5 @@ def test_bad_input_gives_a_typed_field_error_and_writes_nothing(
         for method, arguments, error in REFUSED:
             with pytest.raises(error):
                 getattr(notif, method)(**arguments)
+        assert_unstorable_text_refused(notif, UNSTORABLE_TEXT)
     assert snapshot(url) == before

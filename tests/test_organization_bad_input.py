@@ -6,7 +6,13 @@ import pytest
 from deploy.demo import load_demo
 from gonghui.errors import Conflict, NotFound, ValidationError
 from services.organization.service import OrganizationService
-from tests.bad_input import database_snapshot, rpc_methods
+from tests.bad_input import (
+    LONE_SURROGATE,
+    NUL,
+    assert_unstorable_text_refused,
+    database_snapshot,
+    rpc_methods,
+)
 
 # For each method: arguments with one bad value, and the field the error must name.
 BAD_INPUT = {
@@ -79,6 +85,22 @@ REFUSED = [
 ]
 
 
+# Otherwise valid calls with a NUL byte or a lone surrogate in a string (the path of the
+# field the error names): refused before the database or the broker sees them.
+UNSTORABLE_TEXT = [
+    ("list_units", {"domain": f"x{NUL}y"}, ("domain",)),
+    ("list_units", {"domain": LONE_SURROGATE}, ("domain",)),
+    ("list_units", {f"domain{NUL}": "x"}, ("_schema",)),
+    ("create_unit", {"code": "N1", "name": f"新{NUL}车间", "kind": "workshop", "parent_id": 2},
+     ("name",)),
+    ("record_field_visit", {"unit_id": 2, "kind": "visit", "visited_on": "2026-01-01",
+                            "visitor_ids": [1], "findings": "f",
+                            "actions": [{"description": f"整改{LONE_SURROGATE}",
+                                         "owner_unit_id": 2, "due_on": "2026-02-01"}]},
+     ("actions", "0", "description")),
+]
+
+
 def test_the_table_covers_every_rpc_method():
     assert sorted(BAD_INPUT) == rpc_methods(OrganizationService)
 
@@ -109,4 +131,5 @@ def test_bad_input_gives_a_typed_field_error_and_writes_nothing(loaded):
     for method, arguments, error in REFUSED:
         with pytest.raises(error):
             getattr(org, method)(**arguments)
+    assert_unstorable_text_refused(org, UNSTORABLE_TEXT)
     assert snapshot(url) == before
