@@ -62,6 +62,22 @@ def test_tree_create_rename_move_close(org):
         org.create_unit(code="A", name="重复", kind="plant", parent_id=top["id"])
 
 
+def test_list_units_gives_each_units_depth_as_subtree_does(org):
+    top = org.create_unit(code="A", name="公司", kind="company")
+    plant = org.create_unit(code="B", name="一厂", kind="plant", parent_id=top["id"])
+    org.create_unit(code="C", name="一班", kind="team", parent_id=plant["id"])
+    other = org.create_unit(code="D", name="二厂", kind="plant", parent_id=top["id"])
+    expected = {"A": 0, "B": 1, "C": 2, "D": 1}
+    assert {u["code"]: u["depth"] for u in org.list_units()} == expected
+    assert {u["code"]: u["depth"] for u in org.subtree(unit_id=top["id"])} == expected
+    # filtered and paged, each unit keeps its depth in the whole tree
+    assert [(u["code"], u["depth"]) for u in org.list_units(kind="team")] == [("C", 2)]
+    assert [(u["code"], u["depth"]) for u in org.list_units(limit=1, offset=2)] == [("C", 2)]
+    org.move_unit(unit_id=plant["id"], parent_id=other["id"])
+    assert {u["code"]: u["depth"] for u in org.list_units()} == {"A": 0, "B": 2, "C": 3,
+                                                                 "D": 1}
+
+
 def test_union_levels_follow_the_tree(org):
     top = org.create_unit(code="A", name="公司", kind="company")
     plant = org.create_unit(code="B", name="一厂", kind="plant", parent_id=top["id"])

@@ -38,6 +38,7 @@ from services.organization.models import (
 )
 from services.organization.tree import (
     ancestors,
+    depths,
     get,
     open_union,
     parent_union,
@@ -203,14 +204,17 @@ class OrganizationService(kit.DailyTimer, kit.ServiceBase):
 
     @rpc(args=s.ListUnits, result=s.UnitOut, many=True)
     def list_units(self, domain, kind, include_closed, limit, offset):
-        query = select(Unit).order_by(Unit.id).limit(limit).offset(offset)
+        """Units with each one's depth in the tree (0 for the top unit)."""
+        tree = depths()
+        query = (select(Unit, tree.c.depth).join(tree, tree.c.id == Unit.id)
+                 .order_by(Unit.id).limit(limit).offset(offset))
         if domain:
             query = query.where(Unit.domain == domain)
         if kind:
             query = query.where(Unit.kind == kind)
         if not include_closed:
             query = query.where(Unit.closed_on.is_(None))
-        return [self._unit_out(u) for u in self.db.scalars(query)]
+        return [self._unit_out(u, depth) for u, depth in self.db.execute(query)]
 
     @rpc(args=s.UnitQuery, result=s.UnitOut, many=True, errors=(NotFound,))
     def subtree(self, unit_id, include_closed):

@@ -14,12 +14,23 @@ def get(session, model, ident, what=None):
     return row
 
 
+def _descend(start, name):
+    """A recursive CTE ``(id, depth)`` of the units matching ``start`` (depth 0) and every
+    unit below them."""
+    tree = select(Unit.id, literal(0).label("depth")).where(start).cte(name, recursive=True)
+    return tree.union_all(select(Unit.id, tree.c.depth + 1).where(Unit.parent_id == tree.c.id))
+
+
 def subtree_ids(session, unit_id):
     """The unit and every unit below it, with depth (0 for the unit itself)."""
-    tree = select(Unit.id, literal(0).label("depth")).where(Unit.id == unit_id).cte(
-        "subtree", recursive=True)
-    tree = tree.union_all(select(Unit.id, tree.c.depth + 1).where(Unit.parent_id == tree.c.id))
+    tree = _descend(Unit.id == unit_id, "subtree")
     return dict(session.execute(select(tree.c.id, tree.c.depth)).all())
+
+
+def depths():
+    """A CTE ``(id, depth)`` of every unit's depth in the tree (0 for a top unit): the same
+    depth ``subtree`` of a top unit gives."""
+    return _descend(Unit.parent_id.is_(None), "depths")
 
 
 def ancestors(session, unit_id):
