@@ -6,14 +6,17 @@ the State Council folds into a holiday week) or an ordinary Saturday/Sunday that
 
 Where each year's answers come from, first match wins:
 
-1. ``operator``: a list an operator loaded for that year (``gonghui holidays load FILE``),
-   stored as ``<holidays_dir>/<year>.json``. It replaces the package for that whole year, so
+1. ``operator``: a list an operator loaded for that year (``gonghui holidays load FILE``,
+   a CSV file or one year of the holiday-cn data set's JSON), stored as
+   ``<holidays_dir>/<year>.json``. It replaces the package for that whole year, so
    a correction or a year the package does not know yet can be supplied without a release.
 2. ``chinese_calendar``: the ``chinesecalendar`` package, for the years it has data for
    (see :func:`package_years`).
 3. ``weekend-fallback``: Saturdays and Sundays off, every other day a working day. This is
    wrong in every holiday week, so it is logged once per year per calendar and reported by
-   :meth:`WorkingCalendar.status`.
+   :meth:`WorkingCalendar.status`. From 1 December the next year is expected too:
+   :meth:`WorkingCalendar.holiday_warnings` (shown by every service's health) says what is
+   missing.
 
 Pure Python on purpose (no nameko): services, the CLI and tests share it.
 """
@@ -66,6 +69,10 @@ _STORED_NAME = re.compile(r"^(\d{4})\.json$")
 # date.fromisoformat also takes forms such as 20250101; the file format promises one form.
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _STORED_FORMAT = 1
+_BOM = b"\xef\xbb\xbf"
+# From this day of a year (month, day) the next year's holidays are expected to be loaded:
+# the State Council publishes them in November, and January must not start without them.
+NEXT_YEAR_DUE = (12, 1)
 _ONE_DAY = timedelta(days=1)
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -126,22 +133,38 @@ def package_years():
     return tuple(known)
 
 
-def parse_holiday_file(path):
+def parse_holiday_file(path, calendar=None):
     """Read and validate an operator's holiday list; return its :class:`YearCalendar`.
 
-    Format: UTF-8 CSV (a byte-order mark is accepted), header ``date,kind,name`` on line 1,
-    then one row per day: ``2027-01-01,holiday,元旦`` or ``2027-02-20,workday,春节``.
-    ``kind`` is ``holiday`` (a day off) or ``workday`` (a make-up working day, which must be
-    a Saturday or Sunday); ``name`` may be empty. Blank lines and lines starting with ``#``
+    Two layouts are read: JSON when the file is named ``*.json`` or starts (after a
+    byte-order mark and blanks) with ``{`` or ``[``, else CSV.
+
+    CSV: UTF-8 (a byte-order mark is accepted), header ``date,kind,name`` on line 1, then
+    one row per day: ``2027-01-01,holiday,元旦`` or ``2027-02-20,workday,春节``. ``kind``
+    is ``holiday`` (a day off) or ``workday`` (a make-up working day, which must be a
+    Saturday or Sunday); ``name`` may be empty. Blank lines and lines starting with ``#``
     are skipped. All dates must be in one calendar year and each date listed once.
 
-    Raises :class:`HolidayFileError` listing every bad row with its line number.
+    JSON: one year of the public holiday-cn data set, ``{"year": 2027, "days": [{"name":
+    "元旦", "date": "2027-01-01", "isOffDay": true}, ...]}``; ``isOffDay`` false is a
+    make-up working day (a Saturday or Sunday). Other keys (``papers``, ``$schema``) are
+    ignored. A notice may start a holiday in late December of the year before (holiday-cn
+    lists those days in the new year's file): such a day is accepted when ``calendar``
+    (default: the package and the weekend fallback) already answers the same for it, since
+    it then changes nothing; otherwise it is an error, because it belongs in the previous
+    year's list.
+
+    Raises :class:`HolidayFileError` listing every problem: bad CSV rows with their line
+    numbers, bad JSON entries with their place in ``days`` (``days[3]``, counted from 0 as
+    in jq).
     """
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise HolidayFileError(f"cannot read holiday file {path}: {exc}", []) from exc
+    if path.suffix.lower() == ".json" or raw.removeprefix(_BOM).lstrip()[:1] in (b"{", b"["):
+        return _parse_holiday_cn(raw, str(path), calendar or WorkingCalendar())
     return _parse_lines(_decode_lines(raw), str(path))
 
 
@@ -276,8 +299,8 @@ class WorkingCalendar:
                 f"Public holidays of {year} are not known, so weekends only are used: every "
                 f"Saturday and Sunday is a day off and every Monday to Friday a working day, "
                 f"with no public holidays and no make-up working days (调休). An operator "
-                f"loads the official list with `{LOAD_COMMAND}` (a CSV file date,kind,name; "
-                f"see deploy/holidays/README.md)."
+                f"loads the official list with `{LOAD_COMMAND}` (a CSV file date,kind,name or "
+                f"a holiday-cn JSON file; see deploy/holidays/README.md)."
             )
             if self.holidays_dir is None:
                 message += (
@@ -309,6 +332,53 @@ class WorkingCalendar:
             )
         return year_calendar
 
+    def holiday_warnings(self, as_of):
+        """What an operator has to do about public holidays on ``as_of``, as a list.
+
+        One entry (``{"check", "year", "source", "message", "command"}``) for the year of
+        ``as_of`` when its holidays are not known, and, from 1 December, one for the next
+        year when its holidays are not loaded yet. Before 1 December the next year is not
+        mentioned. A function of ``as_of`` and of what is loaded only: the clock is never
+        read, so the caller (a health check) passes today's date.
+        """
+        as_of = _as_date(as_of)
+        years = [as_of.year]
+        if (as_of.month, as_of.day) >= NEXT_YEAR_DUE:
+            years.append(as_of.year + 1)
+        warnings = []
+        for year in years:
+            source = self.source(year)
+            if source != SOURCE_FALLBACK:
+                continue
+            if year == as_of.year:
+                message = (
+                    f"Public holidays of {year} are not known: working days are counted on "
+                    f"weekends only (no public holidays, no make-up working days)."
+                )
+            else:
+                message = (
+                    f"Public holidays of {year} are not loaded yet: from 1 January {year} "
+                    f"working days would be counted on weekends only (no public holidays, "
+                    f"no make-up working days)."
+                )
+            problem = self._stored_problem(year)
+            if problem:
+                message += f" The list in {self._stored_path(year)} cannot be used: {problem}."
+            message += (
+                f" Load the official list with `{LOAD_COMMAND}` (CSV or holiday-cn JSON, "
+                f"deploy/holidays/README.md)."
+            )
+            warnings.append(
+                {
+                    "check": "holidays",
+                    "year": year,
+                    "source": source,
+                    "message": message,
+                    "command": LOAD_COMMAND,
+                }
+            )
+        return warnings
+
     # -- operator data -------------------------------------------------------------------
 
     def loaded_years(self):
@@ -323,7 +393,8 @@ class WorkingCalendar:
         return [y for y in years if self._operator_year(y) is not None]
 
     def load_year(self, source):
-        """Validate a holiday list (a CSV path or a :class:`YearCalendar`) and store it.
+        """Validate a holiday list (a CSV or holiday-cn JSON path, or a
+        :class:`YearCalendar`) and store it.
 
         Stored as ``<holidays_dir>/<year>.json`` through a temporary file and a rename, so a
         reader sees the old list or the new one, never half a file; a list that fails
@@ -340,7 +411,7 @@ class WorkingCalendar:
                     f"holiday list for {year_calendar.year!r} is not valid", problems
                 )
         else:
-            year_calendar = parse_holiday_file(source)
+            year_calendar = parse_holiday_file(source, calendar=self)
 
         self.holidays_dir.mkdir(parents=True, exist_ok=True)
         target = self._stored_path(year_calendar.year)
@@ -480,7 +551,7 @@ def _as_int(n):
 
 def _decode_lines(raw):
     """``[(line_number, text or None)]``; None marks a line that is not valid UTF-8."""
-    raw = raw.removeprefix(b"\xef\xbb\xbf")  # spreadsheet programs add a BOM to UTF-8 CSV
+    raw = raw.removeprefix(_BOM)  # spreadsheet programs add a BOM to UTF-8 CSV
     lines = []
     # Split on \n only: str.splitlines also breaks on characters such as U+2028, which would
     # make our line numbers differ from the operator's editor.
@@ -571,6 +642,106 @@ def _parse_lines(lines, origin):
     return YearCalendar(year, holidays, workdays)
 
 
+def _parse_holiday_cn(raw, origin, calendar):
+    """The :class:`YearCalendar` of one year's file of the holiday-cn data set."""
+    try:
+        data = json.loads(raw.removeprefix(_BOM).decode("utf-8"))
+    except UnicodeDecodeError:
+        raise HolidayFileError(
+            f"holiday file {origin} is not valid UTF-8 text (save the file as UTF-8)"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise HolidayFileError(
+            f"holiday file {origin} is not valid JSON: {exc.msg} at line {exc.lineno} "
+            f"column {exc.colno}"
+        ) from None
+    if not isinstance(data, dict):
+        raise HolidayFileError(
+            f"holiday file {origin} must be a JSON object with \"year\" and \"days\" (the "
+            f"holiday-cn layout), found {type(data).__name__}"
+        )
+    problems = []
+    year = data.get("year")
+    if isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999:
+        problems.append(f'"year" must be a whole number such as 2027, found {year!r}')
+        year = None
+    days = data.get("days")
+    if not isinstance(days, list):
+        problems.append(
+            '"days" must be a list of {"name", "date", "isOffDay"}, '
+            f"found {type(days).__name__ if days is not None else 'nothing'}"
+        )
+        days = []
+    elif not days:
+        problems.append('"days" is empty: no holidays or make-up working days are listed')
+
+    holidays, workdays, first_seen = {}, {}, {}
+    for index, entry in enumerate(days):
+        where = f"days[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: expected an object with name, date and isOffDay")
+            continue
+        reasons = []
+        text = entry.get("date")
+        day = _parse_date(text) if isinstance(text, str) else None
+        if "date" not in entry:
+            reasons.append("no date")
+        elif day is None:
+            reasons.append(f"bad date {text!r}: expected a real date written YYYY-MM-DD")
+        off = entry.get("isOffDay")
+        if not isinstance(off, bool):
+            reasons.append(
+                "isOffDay must be true (a day off) or false (a make-up working day), "
+                f"found {off!r}" if "isOffDay" in entry else "no isOffDay"
+            )
+        name = entry.get("name")
+        name = "" if name is None else name
+        if not isinstance(name, str):
+            reasons.append(f"name must be text, found {name!r}")
+        if day is not None and off is False and day.weekday() < 5:
+            reasons.append(
+                f"make-up working day {day} is a {_WEEKDAY_NAMES[day.weekday()]}: a "
+                "make-up working day (调休) must be a Saturday or Sunday"
+            )
+        if day is not None and day in first_seen:
+            reasons.append(f"{day} is already listed at days[{first_seen[day]}]")
+        elif day is not None:
+            first_seen[day] = index
+        if day is not None and year is not None and day.year != year:
+            reasons += _other_year_day(day, off, year, calendar)
+            day = None  # never part of this year's list
+        if reasons:
+            problems.append(f"{where}: " + "; ".join(reasons))
+        elif day is not None:
+            (holidays if off else workdays)[day] = name
+
+    if problems:
+        count = len(problems)
+        raise HolidayFileError(
+            f"holiday file {origin} has {count} problem{'s' if count != 1 else ''}; "
+            "nothing was loaded",
+            [(0, reason) for reason in problems],
+        )
+    return YearCalendar(year, dict(sorted(holidays.items())), dict(sorted(workdays.items())))
+
+
+def _other_year_day(day, off, year, calendar):
+    """Why a day outside the file's year cannot be taken ([] when it changes nothing)."""
+    if day.year != year - 1 or day.month != 12:
+        return [f"{day} is in {day.year}, but this file is for {year} (one file holds one year)"]
+    if not isinstance(off, bool):
+        return []  # already reported
+    working = calendar.is_working_day(day)
+    if working != off:
+        return []  # the calendar already says the same: nothing to load
+    said = "a working day" if working else "a day off"
+    return [
+        f"{day} is in December {day.year} (from the notice for {year}), and the calendar "
+        f"of {day.year} ({calendar.source(day.year)}) says it is {said}: load a complete "
+        f"list for {day.year} with this day first, then this file"
+    ]
+
+
 def _split_csv(text):
     try:
         return next(csv.reader([text]), [])
@@ -628,6 +799,11 @@ def _to_stored(year_calendar):
 def _read_stored(path, expected_year):
     with open(path, encoding="utf-8") as fh:
         data = json.load(fh)
+    if isinstance(data, dict) and "days" in data and "format" not in data:
+        raise ValueError(
+            "it is a holiday-cn file copied in by hand, not a loaded list: load it with "
+            f"`{LOAD_COMMAND}`"
+        )
     if not isinstance(data, dict) or data.get("format") != _STORED_FORMAT:
         raise ValueError(f"not a stored holiday list of format {_STORED_FORMAT}")
     if data.get("year") != expected_year:

@@ -1,4 +1,6 @@
-"""Health of a service: broker and database reachable, outbox backlog and its age."""
+"""Health of a service: broker and database reachable, outbox backlog and its age, and
+warnings that need an operator but leave the service healthy (next year's public holidays
+not loaded yet)."""
 
 import json
 import time
@@ -8,6 +10,8 @@ from nameko.extensions import DependencyProvider
 from nameko.web.handlers import http
 from sqlalchemy import text
 
+from gonghui import clock
+from gonghui.calendar import WorkingCalendar
 from gonghui.db import Database
 from gonghui.entrypoints import rpc
 from gonghui.outbox import outbox_backlog
@@ -16,7 +20,10 @@ from gonghui.outbox import outbox_backlog
 MAX_OUTBOX_AGE_SECONDS = 300.0
 
 
-def check_health(engine, amqp_uri, service_name):
+def check_health(engine, amqp_uri, service_name, calendar=None, as_of=None):
+    """The health report; ``status`` is ``ok`` or ``unhealthy``. ``warnings`` lists what an
+    operator should do soon (``calendar.holiday_warnings(as_of)``) without making the
+    service unhealthy: each has a ``message`` and the ``command`` to run."""
     report = {"service": service_name, "checked_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                    time.gmtime())}
     healthy = True
@@ -41,15 +48,26 @@ def check_health(engine, amqp_uri, service_name):
         report["broker"] = {"ok": False, "error": str(exc).splitlines()[0]}
         healthy = False
     report["status"] = "ok" if healthy else "unhealthy"
+    report["warnings"] = calendar.holiday_warnings(as_of) if calendar is not None else []
     return report
 
 
 class HealthCheck(DependencyProvider):
+    """``self.check_health()``: the report, with the holiday warnings of ``today()`` (China
+    time by default; a test gives a fixed date) over the operator-loaded years of
+    HOLIDAYS_DIR."""
+
+    def __init__(self, today=clock.today):
+        self.today = today
+
+    def setup(self):
+        self.calendar = WorkingCalendar(self.container.config.get("HOLIDAYS_DIR"))
+
     def get_dependency(self, worker_ctx):
         container = self.container
         database = next(d for d in container.dependencies if isinstance(d, Database))
         return lambda: check_health(database.engine, container.config["AMQP_URI"],
-                                    container.service_name)
+                                    container.service_name, self.calendar, self.today())
 
 
 class HealthEntrypoints:
@@ -59,7 +77,9 @@ class HealthEntrypoints:
 
     @rpc()
     def health(self):
-        """Broker and database reachable, outbox backlog and the age of its oldest row."""
+        """Broker and database reachable, outbox backlog and the age of its oldest row;
+        ``warnings``: what an operator should do soon without the service being unhealthy
+        (from 1 December, next year's public holidays not loaded yet, with the command)."""
         return self.check_health()
 
     @http("GET", "/health")

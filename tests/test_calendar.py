@@ -390,6 +390,8 @@ def test_example_file_parses_and_is_never_loaded_automatically(tmp_path):
     example = parse_holiday_file(EXAMPLE / "example-2027.csv")
     assert example.year == 2027
     assert example.holidays and example.workdays
+    # The holiday-cn example holds the same made-up days.
+    assert parse_holiday_file(EXAMPLE / "example-2027.json") == example
     assert WorkingCalendar(holidays_dir=EXAMPLE).loaded_years() == []
     # The same layout as deploy/holidays: only <year>.json files count.
     (tmp_path / "examples").mkdir()
@@ -400,3 +402,243 @@ def test_example_file_parses_and_is_never_loaded_automatically(tmp_path):
     cal = WorkingCalendar(holidays_dir=tmp_path)
     assert cal.loaded_years() == []
     assert cal.source(2027) == "weekend-fallback"
+
+
+# -- next year's holidays: the warning health shows ----------------------------------------
+
+
+def known_2030(store):
+    cal = WorkingCalendar(holidays_dir=store)
+    cal.load_year(YearCalendar(2030, {date(2030, 1, 1): "元旦"}, {}))
+    return cal
+
+
+def test_next_year_is_not_mentioned_before_1_december(tmp_path):
+    cal = known_2030(tmp_path)
+    for day in (date(2030, 1, 1), date(2030, 6, 30), date(2030, 11, 30)):
+        assert cal.holiday_warnings(day) == [], day
+
+
+def test_from_1_december_a_missing_next_year_is_a_warning_naming_year_and_command(tmp_path):
+    cal = known_2030(tmp_path)
+    for day in (date(2030, 12, 1), date(2030, 12, 31), datetime(2030, 12, 15, 23, 59)):
+        [warning] = cal.holiday_warnings(day)
+        assert warning == {
+            "check": "holidays",
+            "year": 2031,
+            "source": "weekend-fallback",
+            "command": "gonghui holidays load FILE",
+            "message": warning["message"],
+        }
+        assert warning["message"].startswith("Public holidays of 2031 are not loaded yet")
+        assert "weekends only" in warning["message"]
+        assert "`gonghui holidays load FILE`" in warning["message"]
+    cal.load_year(YearCalendar(2031, {date(2031, 1, 1): "元旦"}, {}))
+    assert cal.holiday_warnings(date(2030, 12, 1)) == []
+
+
+def test_a_next_year_the_package_knows_is_no_warning():
+    cal = WorkingCalendar()
+    assert cal.holiday_warnings(date(2024, 12, 1)) == []  # 2025 is in chinesecalendar
+    assert cal.holiday_warnings(date(2025, 12, 31)) == []
+
+
+def test_a_current_year_not_known_is_a_warning_all_year(tmp_path):
+    # The December warning must not go quiet on 1 January when nobody loaded the year.
+    cal = WorkingCalendar(holidays_dir=tmp_path)
+    [warning] = cal.holiday_warnings(date(2031, 3, 1))
+    assert warning["year"] == 2031
+    assert warning["message"].startswith("Public holidays of 2031 are not known")
+    assert [w["year"] for w in cal.holiday_warnings(date(2031, 12, 1))] == [2031, 2032]
+
+
+def test_an_unusable_stored_next_year_is_a_warning_with_its_reason(tmp_path):
+    cal = known_2030(tmp_path)
+    (tmp_path / "2031.json").write_text("{not json", encoding="utf-8")
+    [warning] = cal.holiday_warnings(date(2030, 12, 1))
+    assert warning["year"] == 2031
+    assert f"The list in {tmp_path / '2031.json'} cannot be used" in warning["message"]
+
+
+def test_the_warning_reads_no_clock(tmp_path, monkeypatch):
+    import gonghui.clock
+
+    def no_clock():
+        raise AssertionError("holiday_warnings read the clock")
+
+    monkeypatch.setattr(gonghui.clock, "today", no_clock)
+    assert known_2030(tmp_path).holiday_warnings(date(2030, 11, 30)) == []
+    with pytest.raises(TypeError):
+        known_2030(tmp_path).holiday_warnings("2030-12-01")
+
+
+# -- the holiday-cn JSON layout -----------------------------------------------------------
+
+
+def holiday_cn(year, days, **extra):
+    return json.dumps(
+        {"$schema": "https://example.invalid/schema.json", "year": year,
+         "papers": ["https://www.gov.cn/..."], **extra,
+         "days": [{"name": n, "date": d, "isOffDay": off} for n, d, off in days]},
+        ensure_ascii=False, indent=4,
+    )
+
+
+# 2031-01-01 Wednesday to 03 Friday off, Saturday 04 worked; 2031-01-25/26 a weekend.
+GOOD_2031_JSON = holiday_cn(2031, [
+    ("元旦", "2031-01-01", True),
+    ("元旦", "2031-01-02", True),
+    ("元旦", "2031-01-03", True),
+    ("元旦", "2031-01-04", False),
+    ("春节", "2031-01-26", True),
+])
+
+
+def test_holiday_cn_json_loads_like_the_csv(tmp_path):
+    store = tmp_path / "holidays"
+    cal = WorkingCalendar(holidays_dir=store)
+    loaded = cal.load_year(write(tmp_path / "2031.json", GOOD_2031_JSON, encoding="utf-8-sig"))
+    assert loaded == YearCalendar(
+        2031,
+        {date(2031, 1, 1): "元旦", date(2031, 1, 2): "元旦", date(2031, 1, 3): "元旦",
+         date(2031, 1, 26): "春节"},
+        {date(2031, 1, 4): "元旦"},
+    )
+    assert cal.source(2031) == "operator"
+    assert not cal.is_working_day(date(2031, 1, 2))
+    assert cal.is_working_day(date(2031, 1, 4))  # the worked Saturday
+    assert cal.holiday_name(date(2031, 1, 26)) == "春节"
+    assert cal.is_working_day(date(2031, 1, 6))  # not listed: the week's rule
+    assert sorted(os.listdir(store)) == ["2031.json"]
+    # The same year as CSV gives the same calendar; the CSV layout still loads.
+    as_csv = write(tmp_path / "2031.csv", format_holiday_file(loaded))
+    assert parse_holiday_file(as_csv) == loaded
+
+
+BAD_2031_JSON = """{
+    "year": 2031,
+    "days": [
+        {"name": "元旦", "date": "2031-01-01", "isOffDay": true},
+        {"name": "春节", "date": "2031-02-30", "isOffDay": true},
+        {"name": "春节", "date": "2031-01-27", "isOffDay": false},
+        {"name": "元旦", "date": "2031-01-01", "isOffDay": true},
+        {"name": "端午", "date": "2032-06-01", "isOffDay": true},
+        {"name": "清明", "date": "2031-04-05", "isOffDay": "true"},
+        {"name": "劳动节", "isOffDay": true},
+        "2031-05-01",
+        {"name": 5, "date": "2031-05-02", "isOffDay": true},
+        {"name": "国庆节", "date": "20311001", "isOffDay": true}
+    ]
+}"""
+
+
+def test_bad_holiday_cn_json_names_every_problem_and_loads_nothing(tmp_path):
+    store = tmp_path / "holidays"
+    cal = WorkingCalendar(holidays_dir=store)
+    cal.load_year(write(tmp_path / "good.json", GOOD_2031_JSON))
+    before = (store / "2031.json").read_bytes()
+
+    with pytest.raises(HolidayFileError) as exc:
+        cal.load_year(write(tmp_path / "bad.json", BAD_2031_JSON))
+    expected = {  # where -> what the reason says; days[0] is good
+        "days[1]": ["bad date '2031-02-30'"],
+        "days[2]": ["2031-01-27 is a Monday", "Saturday or Sunday"],
+        "days[3]": ["2031-01-01 is already listed at days[0]"],
+        "days[4]": ["2032-06-01 is in 2032, but this file is for 2031"],
+        "days[5]": ["isOffDay must be true (a day off) or false", "'true'"],
+        "days[6]": ["no date"],
+        "days[7]": ["expected an object with name, date and isOffDay"],
+        "days[8]": ["name must be text"],
+        "days[9]": ["bad date '20311001'"],
+    }
+    reasons = dict(reason.split(": ", 1) for _, reason in exc.value.errors)
+    assert list(reasons) == list(expected)
+    for where, phrases in expected.items():
+        assert all(phrase in reasons[where] for phrase in phrases), (where, reasons[where])
+    text = str(exc.value)
+    assert text.startswith(f"holiday file {tmp_path / 'bad.json'} has 9 problems; nothing")
+    assert "\ndays[1]: bad date" in text
+
+    # All or nothing: the good rows of the bad file were not taken, the old list stands.
+    assert (store / "2031.json").read_bytes() == before
+    assert sorted(os.listdir(store)) == ["2031.json"]
+    assert cal.is_working_day(date(2031, 5, 2))  # a Friday the bad file called a day off
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"year": 2031, "days": [', "is not valid JSON: Expecting value at line 1 column 25"),
+        ("[]", 'must be a JSON object with "year" and "days"'),
+        ('{"days": [{"name": "元旦", "date": "2031-01-01", "isOffDay": true}]}',
+         '"year" must be a whole number such as 2027, found None'),
+        ('{"year": "2031", "days": []}', '"year" must be a whole number'),
+        ('{"year": 2031, "days": []}', '"days" is empty'),
+        ('{"year": 2031}', '"days" must be a list of {"name", "date", "isOffDay"}'),
+    ],
+)
+def test_a_file_that_is_not_a_holiday_cn_year_is_refused(tmp_path, text, expected):
+    cal = WorkingCalendar(holidays_dir=tmp_path / "holidays")
+    with pytest.raises(HolidayFileError) as exc:
+        cal.load_year(write(tmp_path / "year.json", text))
+    assert expected in str(exc.value)
+    assert cal.loaded_years() == []
+
+
+def test_december_days_of_the_notice_are_taken_only_when_they_change_nothing(tmp_path):
+    # holiday-cn's 2019 file lists the 2019 notice's days of December 2018 too: the package
+    # already knows them (29th worked, 30th and 31st off), so the file loads as it is.
+    cal = WorkingCalendar(holidays_dir=tmp_path / "holidays")
+    loaded = cal.load_year(write(tmp_path / "2019.json", holiday_cn(2019, [
+        ("元旦", "2018-12-29", False),
+        ("元旦", "2018-12-30", True),
+        ("元旦", "2018-12-31", True),
+        ("元旦", "2019-01-01", True),
+    ])))
+    assert loaded == YearCalendar(2019, {date(2019, 1, 1): "元旦"}, {})
+    assert cal.loaded_years() == [2019]
+    assert cal.source(2018) == "chinese_calendar"
+
+    # For 2031 the calendar of 2030 answers otherwise: the day belongs in 2030's list.
+    with pytest.raises(HolidayFileError) as exc:
+        cal.load_year(write(tmp_path / "2031.json", holiday_cn(2031, [
+            ("元旦", "2030-12-31", True),
+            ("元旦", "2030-12-28", True),  # a Saturday, off anyway: no change, accepted
+            ("元旦", "2031-01-01", True),
+        ])))
+    [(_, reason)] = exc.value.errors
+    assert reason.startswith("days[0]: 2030-12-31 is in December 2030 (from the notice for")
+    assert "(weekend-fallback) says it is a working day" in reason
+    assert "load a complete list for 2030 with this day first" in reason
+    assert cal.loaded_years() == [2019]
+
+
+def test_a_holiday_cn_file_copied_into_the_directory_is_reported_not_used(tmp_path):
+    (tmp_path / "2031.json").write_text(GOOD_2031_JSON, encoding="utf-8")
+    cal = WorkingCalendar(holidays_dir=tmp_path)
+    assert cal.source(2031) == "weekend-fallback"
+    assert "copied in by hand" in cal.status(2031)["message"]
+    assert "gonghui holidays load FILE" in cal.status(2031)["message"]
+
+
+def test_gonghui_holidays_load_takes_json_and_csv_and_says_what_is_wrong(
+        tmp_path, monkeypatch, capsys):
+    from deploy import cli
+
+    store = tmp_path / "holidays"
+    monkeypatch.setenv("HOLIDAYS_DIR", str(store))
+    assert cli.main(["holidays", "load", str(write(tmp_path / "bad.json", BAD_2031_JSON))]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "has 9 problems; nothing was loaded" in err and "days[1]: bad date" in err
+    assert not store.exists() or os.listdir(store) == []
+
+    assert cli.main(["holidays", "load", str(write(tmp_path / "y.json", GOOD_2031_JSON))]) == 0
+    assert capsys.readouterr().out == "loaded 2031: 4 holidays, 1 make-up working days\n"
+    assert cli.main(["holidays", "status", "2031"]) == 0
+    assert json.loads(capsys.readouterr().out)["source"] == "operator"
+
+    csv_2032 = "date,kind,name\n2032-01-01,holiday,元旦\n2032-01-03,workday,元旦\n"
+    assert cli.main(["holidays", "load", str(write(tmp_path / "2032.csv", csv_2032))]) == 0
+    assert capsys.readouterr().out == "loaded 2032: 1 holidays, 1 make-up working days\n"
+    assert WorkingCalendar(store).loaded_years() == [2031, 2032]
