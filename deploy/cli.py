@@ -1,20 +1,11 @@
-"""``gonghui``: what operators do, in one command.
+"""gonghui: what operators do, in one command. The commands are listed below.
 
-    gonghui up                      start the whole stack locally and load the demo data
-    gonghui start|stop|status       the local runner (deploy/runner.py)
-    gonghui logs SERVICE [-f]
-    gonghui tick SERVICE --from 2026-01-01 --to 2026-12-31   replay the daily work
-    gonghui import units|members FILE [--apply]               dry run unless --apply
-    gonghui export units|members FILE
-    gonghui export ledger FILE.xlsx [--year Y] [--items-only]   the deeds ledger (台账)
-    gonghui demo                    load the article's union (idempotent)
-    gonghui shell                   nameko shell connected as the operator
-    gonghui holidays load FILE | holidays status YEAR
-    gonghui deliveries dead | show ID.. | replay ID..       notifications that stayed failed
-    gonghui resync deeds|notifications                       rebuild a read model of the tree
-    gonghui migrate SERVICE         (DATABASE_URL from the environment; compose uses it)
-    gonghui broker-setup            (users, permissions, definitions; compose uses it)
-    gonghui health SERVICE          exit 0 when the service's /health says ok
+Where it connects:
+  GONGHUI_AMQP_URI   the broker as the operator user (amqp://user:password@host:port/vhost);
+                     default: the local runner's operator user and vhost (`gonghui up`)
+  HOLIDAYS_DIR       where `holidays load` stores a year (default deploy/holidays)
+  DATABASE_URL       `migrate` only
+  WEB_SERVER_ADDRESS `health` only: host:port of the service's /health (default: its port)
 """
 
 import warnings
@@ -24,9 +15,11 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 import argparse  # noqa: E402
 import base64  # noqa: E402
+import functools  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
+import textwrap  # noqa: E402
 from datetime import timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -40,6 +33,16 @@ def _operator_uri():
         return os.environ["GONGHUI_AMQP_URI"]
     from deploy.runner import Runner
     return Runner().operator_amqp_uri()
+
+
+def masked_uri(uri):
+    """``amqp://operator:…@127.0.0.1:5672/gonghui``: a broker URI fit to print, the password
+    replaced by an ellipsis as `gonghui up` prints it."""
+    scheme, sep, rest = uri.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return uri
+    return f"{scheme}://{credentials.split(':', 1)[0]}:…@{host}"
 
 
 def _rpc(timeout=60):
@@ -157,14 +160,26 @@ def cmd_up(args):
 
 
 def cmd_shell(args):
-    """nameko shell connected as the operator user (reads; writes need the CLI's actor)."""
-    os.environ["GONGHUI_AMQP_URI"] = _operator_uri()
-    nameko = Path(sys.executable).with_name("nameko")
-    os.execv(str(nameko), [str(nameko), "shell", "--config", "deploy/operator.yaml"])
+    """nameko shell connected as the operator user (reads; writes need the CLI's actor).
+
+    nameko's own ``nameko shell`` prints the whole broker URI in its banner, password
+    included; this is the same shell with the password masked."""
+    from nameko.cli.shell import ShellRunner, make_nameko_helper
+    uri = _operator_uri()
+    banner = (f"Nameko Python {sys.version} shell on {sys.platform}\n"
+              f"Broker: {masked_uri(uri)} (the operator user)")
+    helper = make_nameko_helper({"AMQP_URI": uri, "serializer": "json"})
+    try:
+        ShellRunner(banner, {"n": helper}).start_shell(name=None)
+    finally:
+        helper.disconnect()
 
 
 def cmd_deliveries(args):
     """The notifications that stayed failed (dead-lettered), and replaying them."""
+    if args.action != "dead" and not args.ids:
+        print(f"gonghui deliveries {args.action}: name the delivery ids", file=sys.stderr)
+        return 2
     with _rpc() as proxy:
         notifications = proxy.notifications
         if args.action == "dead":
@@ -185,27 +200,44 @@ def cmd_resync(args):
 def cmd_tick(args):
     from gonghui.clock import parse_date
     start, end = parse_date(args.start), parse_date(args.end or args.start)
-    totals = {}
+    if end < start:
+        print(f"gonghui tick: --to {end} is before --from {start}", file=sys.stderr)
+        return 2
+    totals, days = {}, 0
     with _rpc() as proxy:
         target = getattr(proxy, args.service)
         day = start
         while day <= end:
             result = target.tick(as_of=day.isoformat())
+            days += 1
             for key, value in result.items():
                 if isinstance(value, int):
                     totals[key] = totals.get(key, 0) + value
             day += timedelta(days=1)
-    _print({"service": args.service, "from": start, "to": end, "totals": totals})
+    _print({"service": args.service, "from": start, "to": end, "days": days,
+            "totals": totals})
+    return 0
 
 
 def cmd_import(args):
     path = Path(args.file)
     fmt = "xlsx" if path.suffix.lower() == ".xlsx" else "csv"
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        print(f"gonghui import: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     with _rpc(timeout=600) as proxy:
         result = proxy.organization.import_file(
             kind=args.kind, file_format=fmt, dry_run=not args.apply,
-            content_base64=base64.b64encode(path.read_bytes()).decode())
+            content_base64=base64.b64encode(content).decode())
     _print(result)
+    for problem in result["problems"]:
+        print(f"{path}: line {problem['line']}: {problem['reason']}", file=sys.stderr)
+    if not result["valid"]:
+        print(f"{path}: {len(result['problems'])} problems, nothing imported", file=sys.stderr)
+    elif not args.apply:
+        print(f"{path}: dry run, nothing imported; --apply to import", file=sys.stderr)
     return 0 if result["valid"] else 1
 
 
@@ -278,69 +310,113 @@ def cmd_health(args):
         print(f"{args.service}: unreachable ({exc})", file=sys.stderr)
         return 1
     print(response.text)
+    try:
+        warnings_ = response.json().get("warnings") or []
+    except (ValueError, AttributeError):
+        warnings_ = []
+    for warning in warnings_:  # they leave the service healthy: the exit status stays 0
+        print(f"{args.service}: warning: {warning.get('message')}", file=sys.stderr)
     return 0 if response.status_code == 200 else 1
+
+
+# A command's synopsis in `gonghui --help` is its own usage line, on one line.
+_ONE_LINE_USAGE = functools.partial(argparse.HelpFormatter, width=1000)
 
 
 def parser():
     p = argparse.ArgumentParser(prog="gonghui", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           help="one of the commands below (gonghui COMMAND -h for its help)")
     names = [s.name for s in SERVICES]
-    sub.add_parser("up").set_defaults(func=cmd_up)
-    start = sub.add_parser("start")
-    start.add_argument("services", nargs="*", help=f"default: all of {names}")
-    start.set_defaults(func=cmd_start)
-    sub.add_parser("stop").set_defaults(func=cmd_stop)
-    sub.add_parser("status").set_defaults(func=cmd_status)
-    logs = sub.add_parser("logs")
+    commands = []
+
+    def command(name, func, what):
+        command_parser = sub.add_parser(name, description=what,
+                                        formatter_class=_ONE_LINE_USAGE)
+        command_parser.set_defaults(func=func)
+        commands.append((command_parser, what))
+        return command_parser
+
+    command("up", cmd_up, "start the whole stack locally and load the demo data")
+    start = command("start", cmd_start, "start the local runner (deploy/runner.py)")
+    start.add_argument("services", nargs="*", metavar="SERVICE",
+                       help=f"default: all of {', '.join(names)}")
+    command("stop", cmd_stop, "stop the local runner")
+    command("status", cmd_status, "processes, restarts, health of each service")
+    logs = command("logs", cmd_logs, "a service's log (or the runner's own)")
     logs.add_argument("service", choices=names + ["supervisor"])
     logs.add_argument("-n", "--lines", type=int, default=50)
     logs.add_argument("-f", "--follow", action="store_true")
-    logs.set_defaults(func=cmd_logs)
-    sub.add_parser("demo").set_defaults(func=cmd_demo)
-    sub.add_parser("shell").set_defaults(func=cmd_shell)
-    deliveries = sub.add_parser("deliveries", help="dead-lettered notifications")
+    command("demo", cmd_demo, "load the article's union (idempotent)")
+    command("shell", cmd_shell, "nameko shell connected as the operator (password masked)")
+    deliveries = command("deliveries", cmd_deliveries,
+                         "notifications that stayed failed (dead-lettered); replay them")
     deliveries.add_argument("action", choices=["dead", "show", "replay"])
-    deliveries.add_argument("ids", nargs="*", type=int, help="delivery ids (show, replay)")
+    deliveries.add_argument("ids", nargs="*", type=int, metavar="ID",
+                            help="delivery ids (show, replay)")
     deliveries.add_argument("--limit", type=int, default=100)
-    deliveries.set_defaults(func=cmd_deliveries)
-    resync = sub.add_parser("resync", help="rebuild a service's read model of the tree")
-    resync.add_argument("service", choices=[n for n in names if n != "organization"])
-    resync.set_defaults(func=cmd_resync)
-    tick = sub.add_parser("tick", help="replay the daily work over a date range")
+    resync = command("resync", cmd_resync,
+                     "rebuild a service's read model of the union tree from organization")
+    resync.add_argument("service", choices=[n for n in READ_MODELS if n in names])
+    tick = command("tick", cmd_tick, "replay the daily work for every day of a range "
+                   "(running a day twice changes nothing)")
     tick.add_argument("service", choices=names)
-    tick.add_argument("--from", dest="start", required=True)
-    tick.add_argument("--to", dest="end")
-    tick.set_defaults(func=cmd_tick)
-    imp = sub.add_parser("import")
+    tick.add_argument("--from", dest="start", required=True, metavar="DATE")
+    tick.add_argument("--to", dest="end", metavar="DATE", help="default: the --from day")
+    imp = command("import", cmd_import, "units or members from .xlsx or .csv; a dry run "
+                  "reporting every bad row with its line unless --apply (all or nothing)")
     imp.add_argument("kind", choices=["units", "members"])
-    imp.add_argument("file")
+    imp.add_argument("file", metavar="FILE")
     imp.add_argument("--apply", action="store_true", help="write (default: dry run)")
-    imp.set_defaults(func=cmd_import)
-    exp = sub.add_parser("export")
+    exp = command("export", cmd_export, "units or members in the import layout, or the "
+                  "deeds ledger (台账) as .xlsx")
     exp.add_argument("kind", choices=["units", "members", "ledger"])
-    exp.add_argument("file")
+    exp.add_argument("file", metavar="FILE")
     exp.add_argument("--year", type=int, help="ledger: the lists of this year (default: all)")
     exp.add_argument("--items-only", action="store_true",
                      help="ledger: without the sheets of reports, orders and objections")
-    exp.set_defaults(func=cmd_export)
-    hol = sub.add_parser("holidays")
+    hol = command("holidays", cmd_holidays, "the working-day calendar: load a year's public "
+                  "holidays (CSV or holiday-cn JSON), or say where a year's come from")
     hol.add_argument("action", choices=["load", "status"])
-    hol.add_argument("arg", help="FILE for load, YEAR for status")
-    hol.set_defaults(func=cmd_holidays)
-    mig = sub.add_parser("migrate")
+    hol.add_argument("arg", metavar="FILE|YEAR", help="FILE for load, YEAR for status")
+    mig = command("migrate", cmd_migrate,
+                  "migrate a service's database (DATABASE_URL; compose uses it)")
     mig.add_argument("service", choices=names)
-    mig.set_defaults(func=cmd_migrate)
-    sub.add_parser("broker-setup").set_defaults(func=cmd_broker_setup)
-    health = sub.add_parser("health")
+    command("broker-setup", cmd_broker_setup,
+            "users, permissions, definitions (compose uses it)")
+    health = command("health", cmd_health, "exit 0 when the service's /health says ok; "
+                     "its warnings (next year's holidays not loaded) are printed, not failed")
     health.add_argument("service", choices=names)
-    health.set_defaults(func=cmd_health)
+    p.epilog = "commands:\n" + "\n".join(
+        f"  {cp.format_usage().removeprefix('usage: ').replace(' [-h]', '').strip()}\n"
+        + textwrap.fill(what, 90, initial_indent=" " * 6, subsequent_indent=" " * 6)
+        for cp, what in commands)
     return p
 
 
+def _one_line(error):
+    """A remote error as one line: its code and message, and field messages if any."""
+    from gonghui.errors import GonghuiError, ValidationError
+    if isinstance(error, GonghuiError):
+        text = f"{error.code}: {error.message}"
+        if isinstance(error, ValidationError) and error.details:
+            text += f" {json.dumps(error.details, ensure_ascii=False)}"
+    else:
+        text = f"{type(error).__name__}: {error}"
+    return " ".join(text.split())
+
+
 def main(argv=None):
+    from nameko.exceptions import RemoteError
+
+    from gonghui.errors import GonghuiError
     args = parser().parse_args(argv)
-    return args.func(args) or 0
+    try:
+        return args.func(args) or 0
+    except (GonghuiError, RemoteError) as exc:  # a refusal, not a crash: no traceback
+        print(f"gonghui {args.command}: {_one_line(exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
