@@ -72,3 +72,13 @@ class ServiceTimeout(GonghuiError):
 
 
 EXPECTED_ERRORS = (ValidationError, NotFound, Conflict, Forbidden)
+
+
+def get_or_not_found(session, model, ident, what, field=None, detail="not found"):
+    """The row of ``model`` whose primary key is ``ident``, else ``NotFound`` naming it
+    (``"<what> <ident> not found"``) with ``detail`` under the argument ``field`` (by default
+    ``<what>_id``)."""
+    row = session.get(model, ident)
+    if row is None:
+        raise NotFound(f"{what} {ident} not found", {field or f"{what}_id": [detail]})
+    return row

@@ -153,6 +153,73 @@ def test_illegal_state_changes_are_refused_and_write_nothing(world):
     assert snapshot(url) == before
 
 
+NO_UNIT, NO_MEMBER = 999999, 888888
+
+
+def test_unknown_units_and_members_are_not_found_and_write_nothing(world):
+    """Every method naming a unit or a member looks it up in deeds' read model of the tree:
+    an unknown one is NotFound (naming the id and the argument) before anything is written;
+    the same calls with real ids work."""
+    proxy, units, members, party, item, url = world
+    deeds = proxy.deeds
+    unit, member = units["XNY-SMGF"], members[units["XNY-SMGF"]]
+    deeds.complete_item(item_id=item["id"], completed_on="2021-06-10", summary="完工")
+    deeds.tick(as_of="2021-07-01")  # the Q2 notice opens with the completed item
+    notice = deeds.list_notices()[0]
+    idea = deeds.submit_idea(title="增设母婴室", description="d", focus_area="conditions",
+                             submitter_unit_id=unit)
+    deeds.review_idea(idea_id=idea["id"], step="argued")
+    deeds.review_idea(idea_id=idea["id"], step="studied")
+    new_item = {"list_id": party["id"], "title": "职工书屋", "focus_area": "conditions",
+                "batch": "warm_heart", "planned_completion": "2021-12-31",
+                "created_on": "2021-07-02"}
+    commitment = {"title": "培训", "metric": "次", "target": 4, "starts_on": "2021-01-01",
+                  "ends_on": "2021-12-31"}
+    calls = {  # method: (arguments with real ids, the argument to replace, the unknown id)
+        "create_item": [({**new_item, "owner_unit_id": unit}, "owner_unit_id", NO_UNIT),
+                        ({**new_item, "owner_unit_id": unit, "responsible_member_id": member},
+                         "responsible_member_id", NO_MEMBER)],
+        "create_list": [({"level": "grassroots", "year": 2021, "unit_id": unit,
+                          "title": "神木光伏电站实事清单"}, "unit_id", NO_UNIT)],
+        "submit_idea": [({"title": "夜班热餐", "description": "d", "focus_area": "conditions",
+                          "submitter_unit_id": unit}, "submitter_unit_id", NO_UNIT),
+                        ({"title": "夜班热餐", "description": "d", "focus_area": "conditions",
+                          "submitter_unit_id": unit, "submitter_member_id": member},
+                         "submitter_member_id", NO_MEMBER)],
+        "accept_idea": [({"idea_id": idea["id"], "list_id": party["id"], "batch": "care",
+                          "owner_unit_id": unit, "planned_completion": "2021-12-01",
+                          "accepted_on": "2021-07-02"}, "owner_unit_id", NO_UNIT)],
+        "make_commitment": [({**commitment, "owner_kind": "unit", "owner_unit_id": unit},
+                             "owner_unit_id", NO_UNIT),
+                            ({**commitment, "owner_kind": "member", "owner_unit_id": unit,
+                              "owner_member_id": member}, "owner_member_id", NO_MEMBER)],
+        "vote_satisfaction": [({"item_id": item["id"], "member_id": member, "score": 5,
+                                "voted_on": "2021-07-02"}, "member_id", NO_MEMBER)],
+        "raise_objection": [({"notice_id": notice["id"], "item_id": item["id"],
+                              "member_id": member, "reason": "热水仍不稳定",
+                              "raised_on": "2021-07-02"}, "member_id", NO_MEMBER)],
+        "list_ideas": [({"submitter_member_id": member}, "submitter_member_id", NO_MEMBER)],
+        "list_supervision": [({"owner_unit_id": unit}, "owner_unit_id", NO_UNIT)],
+        "ledger": [({"owner_unit_id": unit}, "owner_unit_id", NO_UNIT)],
+        "export_ledger": [({"owner_unit_id": unit}, "owner_unit_id", NO_UNIT)],
+    }
+    before = snapshot(url)
+    for method, cases in calls.items():
+        for arguments, field, unknown in cases:
+            with pytest.raises(NotFound) as info:
+                getattr(deeds, method)(**{**arguments, field: unknown})
+            assert str(unknown) in info.value.message, (method, info.value.message)
+            assert list(info.value.details) == [field], (method, info.value.details)
+    assert snapshot(url) == before
+    for method, cases in calls.items():
+        for arguments, _, _ in cases:
+            getattr(deeds, method)(**arguments)
+    rows = deeds.ledger(owner_unit_id=unit)  # names from the read model, not "#<id>"
+    assert len(rows) == 3 and {r["owner_unit_name"] for r in rows} == {"神木光伏电站"}
+    assert {r["responsible_member_name"] is None or r["responsible_member_name"][0] != "#"
+            for r in rows} == {True}
+
+
 def test_idea_flow_and_the_submitter_hears_of_the_deed(world, subscribe):
     proxy, units, members, party, _, _ = world
     sub = subscribe("deeds.events")

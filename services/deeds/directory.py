@@ -4,6 +4,7 @@ that escalation finds the parent union's officers while organization is down."""
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from gonghui.errors import get_or_not_found
 from services.deeds.models import (
     DirectoryMember,
     DirectoryRole,
@@ -62,6 +63,25 @@ def replace_all(session, snapshot):
     for r in snapshot["roles"]:
         apply_role(session, r["member_id"], r["union_id"], r["role"], True)
     reopen_orders_at_top(session)
+
+
+UNKNOWN = "not in deeds' directory (unknown, or not yet synchronised from organization)"
+
+
+def unit(session, unit_id, field="unit_id"):
+    """The unit of the read model, else ``NotFound`` under the argument ``field``; nothing
+    to look up for ``None`` (an optional argument left out)."""
+    if unit_id is None:
+        return None
+    return get_or_not_found(session, DirectoryUnit, unit_id, "unit", field, UNKNOWN)
+
+
+def member(session, member_id, field="member_id"):
+    """The member of the read model, else ``NotFound`` under the argument ``field``; nothing
+    to look up for ``None``."""
+    if member_id is None:
+        return None
+    return get_or_not_found(session, DirectoryMember, member_id, "member", field, UNKNOWN)
 
 
 def counts(session):

@@ -17,6 +17,7 @@ from gonghui.actor import SYSTEM_TICK, Actor
 from gonghui.daily import begin_day
 from gonghui.entrypoints import event_handler, rpc
 from gonghui.errors import Conflict, NotFound
+from gonghui.errors import get_or_not_found as get
 from gonghui.events import emit, record_change
 from gonghui.rpc_client import ServiceRpc
 from services.deeds import directory, documents, events, rules
@@ -38,13 +39,6 @@ from services.deeds.models import (
 )
 
 READ_MODEL = Actor("service", "deeds")
-
-
-def get(session, model, ident, what):
-    row = session.get(model, ident)
-    if row is None:
-        raise NotFound(f"{what} {ident} not found", {f"{what}_id": ["not found"]})
-    return row
 
 
 # Items as an office prints them: the party committee's list first, then by unit.
@@ -202,10 +196,12 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
 
     # ------------------------------------------------------------ golden ideas
 
-    @rpc(args=s.SubmitIdea, result=s.IdeaOut, writes=True)
+    @rpc(args=s.SubmitIdea, result=s.IdeaOut, writes=True, errors=(NotFound,))
     def submit_idea(self, title, description, focus_area, submitter_unit_id,
                     submitter_member_id, submitted_on):
         """A golden idea (金点子) from a member or a unit."""
+        directory.unit(self.db, submitter_unit_id, "submitter_unit_id")
+        directory.member(self.db, submitter_member_id, "submitter_member_id")
         idea = Idea(title=title, description=description, focus_area=focus_area,
                     submitter_unit_id=submitter_unit_id,
                     submitter_member_id=submitter_member_id, submitted_on=submitted_on,
@@ -245,8 +241,9 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
     def get_idea(self, idea_id):
         return get(self.db, Idea, idea_id, "idea")
 
-    @rpc(args=s.ListIdeas, result=s.IdeaOut, many=True)
+    @rpc(args=s.ListIdeas, result=s.IdeaOut, many=True, errors=(NotFound,))
     def list_ideas(self, status, submitter_member_id, limit, offset):
+        directory.member(self.db, submitter_member_id, "submitter_member_id")
         query = select(Idea).order_by(Idea.id).limit(limit).offset(offset)
         if status:
             query = query.where(Idea.status == status)
@@ -256,9 +253,10 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
 
     # ------------------------------------------------------------ lists and items
 
-    @rpc(args=s.CreateList, result=s.ListOut, writes=True, errors=(Conflict,))
+    @rpc(args=s.CreateList, result=s.ListOut, writes=True, errors=(NotFound, Conflict))
     def create_list(self, level, year, unit_id, title):
         """A deed list of a level (party committee 党委 / grassroots 基层) for a year."""
+        directory.unit(self.db, unit_id)
         if self.db.scalar(select(DeedList.id).where(DeedList.level == level,
                                                     DeedList.year == year,
                                                     DeedList.unit_id == unit_id)):
@@ -274,6 +272,8 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
                      responsible_member_id, planned_completion, parent_item_id, weight,
                      created_on, idea_id=None):
         deed_list = get(self.db, DeedList, list_id, "list")
+        directory.unit(self.db, owner_unit_id, "owner_unit_id")
+        directory.member(self.db, responsible_member_id, "responsible_member_id")
         if parent_item_id is not None:
             parent = get(self.db, Item, parent_item_id, "item")
             if parent.list_id != list_id or parent.parent_id is not None:
@@ -419,8 +419,9 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
         self._close_order(order, "explanation", closed_on, explanation)
         return order
 
-    @rpc(args=s.ListSupervision, result=s.SupervisionOut, many=True)
+    @rpc(args=s.ListSupervision, result=s.SupervisionOut, many=True, errors=(NotFound,))
     def list_supervision(self, status, owner_unit_id, limit, offset):
+        directory.unit(self.db, owner_unit_id, "owner_unit_id")
         query = select(SupervisionOrder).order_by(SupervisionOrder.id)
         if status:
             query = query.where(SupervisionOrder.status == status)
@@ -449,6 +450,7 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
     def raise_objection(self, notice_id, item_id, member_id, reason, raised_on):
         """A member objects to an item on an open public notice, with a reason."""
         notice = get(self.db, Notice, notice_id, "notice")
+        directory.member(self.db, member_id)
         rules.check_objection_window(notice.status, notice.closes_on, raised_on)
         if item_id not in notice.item_ids:
             raise Conflict("the item is not on this notice", {"item_id": ["not noticed here"]})
@@ -499,6 +501,7 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
     def vote_satisfaction(self, item_id, member_id, score, voted_on):
         """A member's satisfaction (1–5) with a completed item; one vote per member."""
         item = get(self.db, Item, item_id, "item")
+        directory.member(self.db, member_id)
         if item.status not in ("completed", "noticed"):
             raise Conflict("votes are on completed items", {"item_id": [f"item is {item.status}"]})
         if self.db.scalar(select(SatisfactionVote.id).where(
@@ -577,11 +580,14 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
                 "ratio": rules.commitment_ratio(commitment.achieved, commitment.target),
                 "rank": rank}
 
-    @rpc(args=s.MakeCommitment, result=s.CommitmentOut, writes=True, errors=(Conflict,))
+    @rpc(args=s.MakeCommitment, result=s.CommitmentOut, writes=True,
+         errors=(NotFound, Conflict))
     def make_commitment(self, owner_kind, owner_unit_id, owner_member_id, title, metric, target,
                         starts_on, ends_on):
         """A public commitment (承诺) with a measurable target and a period, by a unit or a
         cadre ("make commitments, compare performance" 作承诺、比作为)."""
+        directory.unit(self.db, owner_unit_id, "owner_unit_id")
+        directory.member(self.db, owner_member_id, "owner_member_id")
         if ends_on <= starts_on:
             raise Conflict("a commitment's period must end after it starts",
                            {"ends_on": ["not after starts_on"]})
@@ -630,6 +636,7 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
                 status=None, year=None, track=None, limit=None, offset=0):
         """Ledger rows, filtered and paged by the database: a page costs the same whatever
         the size of the ledger."""
+        directory.unit(self.db, owner_unit_id, "owner_unit_id")
         open_order = select(SupervisionOrder.id).where(
             SupervisionOrder.item_id == Item.id, SupervisionOrder.status == "open").exists()
         query = select(Item).order_by(*PRINT_ORDER)
@@ -677,14 +684,14 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
                 "notice_id": latest[item.id].id if item.id in latest else None})
         return rows
 
-    @rpc(args=s.LedgerQuery, result=s.LedgerRow, many=True)
+    @rpc(args=s.LedgerQuery, result=s.LedgerRow, many=True, errors=(NotFound,))
     def ledger(self, level, batch, focus_area, owner_unit_id, status, track, year, limit,
                offset):
         """The ledger (台账): every item with its reports, supervision and notice."""
         return self._ledger(level, batch, focus_area, owner_unit_id, status, year, track,
                             limit, offset)
 
-    @rpc(args=s.LedgerExport, result=s.ExportOut)
+    @rpc(args=s.LedgerExport, result=s.ExportOut, errors=(NotFound,))
     def export_ledger(self, level, batch, focus_area, owner_unit_id, status, year, details):
         """The ledger as an Excel workbook laid out for printing: a sheet of the items and,
         unless ``details`` is false, a sheet each of their monthly reports, supervision
