@@ -28,6 +28,20 @@ def months(start, end):
         day = (day + timedelta(days=32)).replace(day=1)
 
 
+def escalations(issued_on, chain_length):
+    """How often an order issued on ``issued_on`` and never closed escalates by END: once
+    each time its deadline passes, up the union chain."""
+    count = 0
+    deadline = CAL.add_working_days(issued_on, SETTINGS.supervision_working_days)
+    for _ in range(1, chain_length):
+        if deadline + timedelta(days=1) > END:
+            break
+        count += 1
+        deadline = CAL.add_working_days(deadline + timedelta(days=1),
+                                        SETTINGS.supervision_working_days)
+    return count
+
+
 def expected_counts(items, chain_lengths):
     """Worked out from the script alone: when each item reports, completes, or never does."""
     expected = Counter()
@@ -52,14 +66,14 @@ def expected_counts(items, chain_lengths):
                 expected["report_overdue"] += 1
                 expected["supervision_issued"] += 1
                 if how == "never":
-                    deadline = CAL.add_working_days(overdue_day,
-                                                    SETTINGS.supervision_working_days)
-                    for _ in range(1, chain_lengths[item["owner_unit_id"]]):
-                        if deadline + timedelta(days=1) > END:
-                            break
-                        expected["supervision_escalated"] += 1
-                        deadline = CAL.add_working_days(deadline + timedelta(days=1),
-                                                        SETTINGS.supervision_working_days)
+                    expected["supervision_escalated"] += escalations(
+                        overdue_day, chain_lengths[item["owner_unit_id"]])
+        # an item never completed is overdue the day after its planned completion too
+        past_planned = date.fromisoformat(item["planned_completion"]) + timedelta(days=1)
+        if how == "never" and START <= past_planned <= END:
+            expected["supervision_issued"] += 1
+            expected["supervision_escalated"] += escalations(
+                past_planned, chain_lengths[item["owner_unit_id"]])
     completed_quarters = set()
     for item, how in items:
         if how == "never":

@@ -69,6 +69,9 @@ class ReportSubmittedData(ItemRef):
 class SupervisionData(ItemRef):
     order_id = fields.Integer(required=True)
     period = fields.String(required=True)
+    cause = fields.String(metadata={"description": "report | completion | rework: what was "
+                                    "missed (a month's report, the planned completion, a "
+                                    "non-conforming item's new deadline)"})
     reason = fields.String(required=True)
     supervising_unit_id = fields.Integer(required=True)
     supervising_unit_name = fields.String(required=True)

@@ -161,6 +161,9 @@ class SupervisionOrder(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     period: Mapped[str] = mapped_column(String(7))
+    # what was missed (rules.ORDER_CAUSES): the period's report, the planned completion, or
+    # the new deadline of a non-conforming item
+    cause: Mapped[str] = mapped_column(String(20), default="report", server_default="report")
     reason: Mapped[str] = mapped_column(Text)
     supervising_unit_id: Mapped[int] = mapped_column(Integer)
     issued_on: Mapped[date] = mapped_column(Date)
@@ -177,7 +180,7 @@ class SupervisionOrder(Model):
     explanation: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
-        UniqueConstraint("item_id", "period"),
+        UniqueConstraint("item_id", "cause", "period"),
         # What the daily escalation reads: open orders past their deadline, not at the top.
         Index("ix_supervision_orders_escalating", "deadline",
               postgresql_where=text("status = 'open' AND NOT at_top")),

@@ -77,6 +77,19 @@ def owes_reports(status):
     return status in REPORTING_STATUSES
 
 
+# What a supervision order (督办单) chases, with the reason written on it. A missed report
+# is closed by that report; a missed deadline only by completion (or an explanation).
+ORDER_CAUSES = {
+    "report": "{period} 月度进展未在 {deadline} 前报送",
+    "completion": "计划完成时间 {deadline} 已过，事项尚未完成",
+    "rework": "不符合项整改期限 {deadline} 已过，事项尚未重新完成",
+}
+
+
+def order_reason(cause, period, deadline):
+    return ORDER_CAUSES[cause].format(period=period, deadline=deadline.isoformat())
+
+
 def check_can_report(status):
     if not owes_reports(status):
         raise Conflict(f"an item that is {status} takes no progress reports",
@@ -105,9 +118,31 @@ def due_date(period, due_day, calendar):
     return calendar.working_day_on_or_before(start.replace(day=min(due_day, last)))
 
 
-def owes_period(created_on, period):
-    """An item owes a report from the first month after the one it was created in."""
-    return period_start(period) > created_on
+# The one definition of "an item owes a report for a period" (月汇报义务), read both by
+# ``owes_period`` here and by the reminder query (``queries.items_owing``): each row is
+# (the item's date, how it compares, the period's bound). An item owes reports from the first
+# month after the one it was created in, and one sent back (non-conforming) owes none for a
+# period whose due day passed before it was reopened.
+OWES_REPORT = (
+    ("created_on", "before", "period_start"),
+    ("reopened_on", "unset_or_not_after", "due_on"),
+)
+COMPARISONS = {
+    "before": lambda value, bound: value < bound,
+    "unset_or_not_after": lambda value, bound: value is None or value <= bound,
+}
+
+
+def period_bounds(period, due_on=None):
+    return {"period_start": period_start(period), "due_on": due_on}
+
+
+def owes_period(created_on, period, due_on=None, reopened_on=None):
+    """Whether an item (not completed) owes a report for ``period`` due ``due_on``."""
+    values = {"created_on": created_on, "reopened_on": reopened_on}
+    bounds = period_bounds(period, due_on)
+    return all(COMPARISONS[how](values[field], bounds[bound])
+               for field, how, bound in OWES_REPORT)
 
 
 def weighted_progress(children):
@@ -129,11 +164,16 @@ def quarter_bounds(year, quarter):
     return first, last
 
 
-def notice_window(year, quarter, settings, calendar):
-    """(opens_on, closes_on): the first working day after the quarter, open N working days."""
+def notice_window(year, quarter, settings, calendar, opened_on=None):
+    """(opens_on, closes_on): the first working day after the quarter, open N working days.
+    A notice opened later than that (``opened_on``: the service was down, or the tick ran
+    late) still gives members its full N working days from the day it opens."""
     _, last = quarter_bounds(year, quarter)
     opens = calendar.next_working_day(last)
-    return opens, calendar.add_working_days(opens, settings.notice_working_days - 1)
+    if opened_on is not None and opened_on > opens:
+        opens = opened_on
+    first = calendar.working_day_on_or_after(opens)
+    return opens, calendar.add_working_days(first, settings.notice_working_days - 1)
 
 
 def previous_quarter(year, quarter):

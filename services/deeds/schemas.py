@@ -261,6 +261,7 @@ class SupervisionOut(Schema):
     id = fields.Integer()
     item_id = fields.Integer()
     period = fields.String()
+    cause = fields.String()
     reason = fields.String()
     supervising_unit_id = fields.Integer()
     issued_on = fields.Date()

@@ -10,7 +10,7 @@ import base64
 import functools
 from collections import Counter, defaultdict
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 
 from gonghui import service as kit
 from gonghui.actor import SYSTEM_TICK, Actor
@@ -20,7 +20,7 @@ from gonghui.errors import Conflict, NotFound
 from gonghui.errors import get_or_not_found as get
 from gonghui.events import emit, record_change
 from gonghui.rpc_client import ServiceRpc
-from services.deeds import directory, documents, events, rules
+from services.deeds import directory, documents, events, queries, rules
 from services.deeds import schemas as s
 from services.deeds.models import (
     Commitment,
@@ -336,7 +336,7 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
         self.db.flush()
         order = self.db.scalar(select(SupervisionOrder).where(
             SupervisionOrder.item_id == item.id, SupervisionOrder.period == period,
-            SupervisionOrder.status == "open"))
+            SupervisionOrder.cause == "report", SupervisionOrder.status == "open"))
         if order is not None:
             self._close_order(order, "report", submitted_on, None)
         self._emit(events.REPORT_SUBMITTED, {
@@ -393,7 +393,8 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
 
     def _order_data(self, order, item, recipients):
         return {**self._item_ref(item), "order_id": order.id, "period": order.period,
-                "reason": order.reason, "supervising_unit_id": order.supervising_unit_id,
+                "cause": order.cause, "reason": order.reason,
+                "supervising_unit_id": order.supervising_unit_id,
                 "supervising_unit_name": self._lookup.unit_name(order.supervising_unit_id),
                 "deadline": order.deadline, "escalation_level": order.escalation_level,
                 "escalated_to_unit_id": order.escalated_to_unit_id,
@@ -769,29 +770,13 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
         begin_day(self.db, self.tick_name, as_of)
         counts = Counter()
         self._report_reminders(as_of, counts)
+        self._missed_deadlines(as_of, counts)
         self._escalations(as_of, counts)
         self._notices(as_of, counts)
         self._evaluation(as_of, counts)
         return {"as_of": as_of, **{key: counts[key] for key in (
             "report_due", "report_overdue", "supervision_issued", "supervision_escalated",
             "notice_published", "notice_closed", "evaluation_published")}}
-
-    def _items_owing(self, period, due_on, kind):
-        """Leaf items not completed, created before the period, not sent back after its due
-        day, with no report for it and not yet reminded of this kind: the database does the
-        filtering, so a tick on a day without reminders costs two small queries whatever the
-        number of items."""
-        parents = select(Item.parent_id).where(Item.parent_id.is_not(None))
-        reported = select(Report.id).where(Report.item_id == Item.id,
-                                           Report.period == period).exists()
-        reminded = select(ReminderSent.item_id).where(
-            ReminderSent.item_id == Item.id, ReminderSent.period == period,
-            ReminderSent.kind == kind).exists()
-        return list(self.db.scalars(select(Item).where(
-            Item.status.in_(rules.REPORTING_STATUSES), Item.id.not_in(parents),
-            Item.created_on < rules.period_start(period),
-            or_(Item.reopened_on.is_(None), Item.reopened_on <= due_on), ~reported, ~reminded)
-            .order_by(Item.id)))
 
     def _report_reminders(self, as_of, counts):
         settings, calendar = self.settings, self.calendar
@@ -800,15 +785,22 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
             due_on = rules.due_date(period, settings.report_due_day, calendar)
             remind_from = calendar.add_working_days(due_on, -settings.due_notice_working_days)
             if remind_from <= as_of <= due_on:
-                for item in self._items_owing(period, due_on, "due"):
+                for item in queries.items_owing(self.db, period, due_on, "due"):
                     self._remind(item, period, due_on, as_of, "due", events.REPORT_DUE)
                     counts["report_due"] += 1
             elif as_of > due_on:
-                for item in self._items_owing(period, due_on, "overdue"):
+                for item in queries.items_owing(self.db, period, due_on, "overdue"):
                     self._remind(item, period, due_on, as_of, "overdue", events.REPORT_OVERDUE)
                     counts["report_overdue"] += 1
-                    self._issue_supervision(item, period, due_on, as_of)
+                    self._issue_supervision(item, "report", period, due_on, as_of)
                     counts["supervision_issued"] += 1
+
+    def _missed_deadlines(self, as_of, counts):
+        """An item past its planned completion, or a non-conforming one past its new
+        deadline, is overdue like a missed report: a supervision order on the same ladder."""
+        for item, cause, deadline in queries.items_past_deadline(self.db, as_of):
+            self._issue_supervision(item, cause, rules.period_of(deadline), deadline, as_of)
+            counts["supervision_issued"] += 1
 
     def _remind(self, item, period, due_on, as_of, kind, declared):
         self.db.add(ReminderSent(item_id=item.id, period=period, kind=kind))
@@ -817,12 +809,12 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
                               "as_of": as_of, "recipient_member_ids": recipients},
                    ("item", item.id), actor=SYSTEM_TICK)
 
-    def _issue_supervision(self, item, period, due_on, as_of):
+    def _issue_supervision(self, item, cause, period, missed_on, as_of):
         chain = self._lookup.union_chain(item.owner_unit_id)
         supervising_unit = chain[0][0] if chain else item.owner_unit_id
         order = SupervisionOrder(
-            item_id=item.id, period=period, supervising_unit_id=supervising_unit,
-            reason=f"{period} 月度进展未在 {due_on.isoformat()} 前报送",
+            item_id=item.id, period=period, cause=cause, supervising_unit_id=supervising_unit,
+            reason=rules.order_reason(cause, period, missed_on),
             issued_on=as_of, status="open", escalation_level=0,
             deadline=self.calendar.add_working_days(as_of,
                                                     self.settings.supervision_working_days))
@@ -858,10 +850,12 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
 
     def _notices(self, as_of, counts):
         year, quarter = rules.previous_quarter(*rules.quarter_of(as_of))
-        opens_on, closes_on = rules.notice_window(year, quarter, self.settings, self.calendar)
+        due_to_open, _ = rules.notice_window(year, quarter, self.settings, self.calendar)
         exists = self.db.scalar(select(Notice.id).where(Notice.year == year,
                                                         Notice.quarter == quarter))
-        if as_of >= opens_on and not exists:
+        if as_of >= due_to_open and not exists:
+            opens_on, closes_on = rules.notice_window(year, quarter, self.settings,
+                                                      self.calendar, opened_on=as_of)
             _, last = rules.quarter_bounds(year, quarter)
             # An item is in an earlier notice if that notice opened after its completion;
             # one sent back (non-conforming) and completed again is noticed again.
@@ -914,6 +908,10 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
     def _evaluation(self, as_of, counts):
         year, quarter = rules.previous_quarter(*rules.quarter_of(as_of))
         _, closes_on = rules.notice_window(year, quarter, self.settings, self.calendar)
+        # a notice opened late closes late: the evaluation waits for its objections
+        notice_closes = self.db.scalar(select(Notice.closes_on).where(
+            Notice.year == year, Notice.quarter == quarter))
+        closes_on = max(closes_on, notice_closes or closes_on)
         if as_of <= closes_on or self.db.scalar(select(Evaluation.id).where(
                 Evaluation.year == year, Evaluation.quarter == quarter)):
             return
