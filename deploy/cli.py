@@ -127,11 +127,17 @@ def cmd_up(args):
             date_from=f"{demo_activities.YEAR}-01-01",
             date_to=demo_activities.ARTICLE_DATE.isoformat())["headline"]
     uri = _operator_uri()
-    masked = uri.split("@")[-1]
+    user, masked = uri.split("://", 1)[1].split(":", 1)[0], uri.split("@")[-1]
+    if state.get("already_running"):  # start() then reports the status instead
+        state["services"] = {name: {**info, "url": f"http://127.0.0.1:{info['http_port']}"}
+                             for name, info in state.get("services", {}).items()}
     print("Gonghui is running.\n")
     for name, info in sorted((state.get("services") or {}).items()):
-        print(f"  {name:<14} pid {info.get('pid')}  health http://127.0.0.1:"
-              f"{service(name).http_port}/health")
+        print(f"  {name:<14} pid {info.get('pid')}  health {info['url']}/health")
+    sink = state.get("mail_sink")
+    if sink:
+        print(f"\nE-mail goes to the local mail sink (SMTP {sink['smtp']}): one file per "
+              f"message in {sink['maildir']}/new/")
     print(f"\nDemo data: {'loaded' if demo['created'] else 'already there'} — "
           f"{coverage['units']} units, {coverage['units_with_union']} with a union, "
           f"{coverage['members']} members.")
@@ -143,7 +149,7 @@ def cmd_up(args):
           f"{sum(tracks.values())} items — " + ", ".join(f"{k} {v}" for k, v in tracks.items()))
     print(f"Campaigns (全民健康/全民健身/全民阅读) to {demo_activities.ARTICLE_DATE}: "
           + ", ".join(f"{k} {v}" for k, v in headline.items()))
-    print(f"Broker: amqp://operator:…@{masked}   management UI: http://127.0.0.1:15672/")
+    print(f"Broker: amqp://{user}:…@{masked}   management UI: http://127.0.0.1:15672/")
     print("\nTry it:")
     print("  .venv/bin/gonghui status")
     print("  .venv/bin/gonghui logs organization")

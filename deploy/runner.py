@@ -17,14 +17,29 @@ gracefully, SIGKILLs what is left after a timeout, and exits). ``start`` when ru
 A service counts as ready when ``GET /health`` answers 200 *and* its RPC queue has a consumer
 (the health check does not see nameko's queue consumer being refused by the broker).
 
-The root of ``var/`` is ``$GONGHUI_HOME`` (default: the repository), so a test can run a
-runner of its own in a temporary directory; the code and ``deploy/nameko.yaml`` always come
-from the repository the runner is imported from.
+Locally, notifications' e-mail goes to a mail sink the supervisor runs and restarts
+(``services.notifications.testing.MaildirSink``: each message a file in ``var/mail/new/``,
+the Maildir made whatever exists of it) unless the environment names an SMTP server.
+
+A second stack beside a developer's (a test, a demo of a branch) takes these settings,
+given as arguments of ``Runner`` or in the environment of ``start``; ``start`` records them
+in ``var/run/plan.json`` so that ``status``, ``stop`` and the CLI follow them:
+
+- ``GONGHUI_HOME``: the root of ``var/`` (default: the repository); the code and
+  ``deploy/nameko.yaml`` always come from the repository the runner is imported from;
+- ``GONGHUI_VHOST`` (default ``gonghui``) and ``GONGHUI_AMQP_USER_PREFIX`` (prepended to
+  every broker user: ``<prefix>organization``, ``<prefix>operator`` ...);
+- ``GONGHUI_DB_PREFIX``: prepended to every database role, e.g. ``t1_`` gives role
+  ``t1_organization`` and database ``gonghui_t1_organization`` (lower-case letters, digits,
+  ``_``; default none: role ``organization``, database ``gonghui_organization``);
+- ``GONGHUI_HTTP_PORT_OFFSET``: added to every service's HTTP port (default 0: 8101 ...);
+- ``GONGHUI_MAIL_SINK_PORT``: the mail sink's SMTP port (default 8025).
 """
 
 import argparse
 import json
 import os
+import re
 import secrets as secrets_module
 import shutil
 import signal
@@ -47,6 +62,8 @@ DOWNSTREAM_USER = "downstream"
 POLL_SECONDS = 0.2
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
 STABLE_SECONDS = 30.0  # a service up this long is no longer "crash looping"
+DEFAULT_MAIL_SINK_PORT = 8025
+_DB_PREFIX = re.compile(r"^([a-z][a-z0-9_]*)?$")
 
 
 class RunnerError(Exception):
@@ -161,9 +178,20 @@ def amqp_uri(user, password, vhost):
             f"{infra.RABBIT_HOST}:{infra.RABBIT_PORT}/{quote(vhost, safe='')}")
 
 
+def _setting(value, plan, key, variable, default):
+    """An argument, else what start recorded in the plan, else the environment, else the
+    default."""
+    if value is not None:
+        return value
+    if key in plan:
+        return plan[key]
+    return os.environ.get(variable) or default
+
+
 class Runner:
     def __init__(self, home=None, vhost=None, user_prefix=None, pythonpath=(), migrate=True,
-                 config=None, stop_timeout=None):
+                 config=None, stop_timeout=None, db_prefix=None, http_port_offset=None,
+                 mail_sink_port=None):
         self.home = Path(home) if home else default_home()
         self.var = self.home / "var"
         self.run_dir = self.var / "run"
@@ -175,10 +203,20 @@ class Runner:
         self.supervisor_log = self.log_dir / "supervisor.log"
         plan = _read_json(self.plan_path, {})  # status/stop follow what start was told
         self.vhost = vhost or plan.get("vhost") or os.environ.get("GONGHUI_VHOST") or VHOST
-        if user_prefix is None:
-            user_prefix = plan.get("user_prefix",
-                                   os.environ.get("GONGHUI_AMQP_USER_PREFIX", ""))
-        self.user_prefix = user_prefix
+        self.user_prefix = _setting(user_prefix, plan, "user_prefix",
+                                    "GONGHUI_AMQP_USER_PREFIX", "")
+        self.db_prefix = _setting(db_prefix, plan, "db_prefix", "GONGHUI_DB_PREFIX", "")
+        if not _DB_PREFIX.match(self.db_prefix):
+            raise RunnerError(f"GONGHUI_DB_PREFIX {self.db_prefix!r}: lower-case letters, "
+                              f"digits and _, starting with a letter")
+        try:
+            self.http_port_offset = int(_setting(http_port_offset, plan, "http_port_offset",
+                                                 "GONGHUI_HTTP_PORT_OFFSET", 0))
+            self.mail_sink_port = int(mail_sink_port or os.environ.get(
+                "GONGHUI_MAIL_SINK_PORT") or DEFAULT_MAIL_SINK_PORT)
+        except ValueError as exc:
+            raise RunnerError(f"GONGHUI_HTTP_PORT_OFFSET and GONGHUI_MAIL_SINK_PORT are "
+                              f"numbers: {exc}") from None
         self.pythonpath = [str(p) for p in pythonpath]
         self.migrate = migrate
         self.config = Path(config) if config else DEFAULT_CONFIG
@@ -198,17 +236,43 @@ class Runner:
     def plan(self):
         return _read_json(self.plan_path, {})
 
-    @staticmethod
-    def _mail_sink_port(specs):
-        """Locally, notifications' e-mail goes to a mail sink the supervisor runs (aiosmtpd,
-        each message a file in var/mail/) unless the environment names an SMTP server."""
+    def http_port(self, spec):
+        port = spec.http_port + self.http_port_offset
+        if not 0 < port < 65536:
+            raise RunnerError(f"{spec.name}: HTTP port {port} (GONGHUI_HTTP_PORT_OFFSET "
+                              f"{self.http_port_offset}) is out of range")
+        return port
+
+    def database_service(self, name):
+        """The name given to deploy.postgres for service ``name``: its role, and its
+        database ``gonghui_<that>``."""
+        return self.db_prefix + name
+
+    @property
+    def maildir(self):
+        return self.var / "mail"
+
+    def _mail_sink_port(self, specs):
+        """Locally, notifications' e-mail goes to the mail sink the supervisor runs unless
+        the environment names an SMTP server."""
         if os.environ.get("SMTP_HOST") or not any(s.name == "notifications" for s in specs):
             return None
         try:
             import aiosmtpd  # noqa: F401 - installed with the dev extras by bin/install
         except ImportError:
             return None
-        return int(os.environ.get("GONGHUI_MAIL_SINK_PORT", "8025"))
+        return self.mail_sink_port
+
+    def mail_sink_ready(self):
+        """True when no mail sink is planned, or when ours runs and answers SMTP (another
+        stack's sink on the same port does not count)."""
+        port = self.plan().get("mail_sink_port")
+        if not port:
+            return True
+        from services.notifications.testing import smtp_greets
+
+        sink = _read_json(self.state_path, {}).get("mail_sink") or {}
+        return pid_alive(sink.get("pid")) and smtp_greets(port)
 
     def operator_amqp_uri(self):
         """AMQP URI of the operator user (standalone RPC proxy, e.g. ``nameko shell``)."""
@@ -252,7 +316,7 @@ class Runner:
         return response.json().get("consumers", 0) if response.ok else 0
 
     def ready(self, spec):
-        return self.health(spec.http_port, timeout=1.0)[0] == 200 and bool(
+        return self.health(self.http_port(spec), timeout=1.0)[0] == 200 and bool(
             self.rpc_consumers(spec.name))
 
     # -------------------------------------------------------------- start
@@ -280,20 +344,24 @@ class Runner:
         migrated = {}
         for spec in specs:
             password = secrets[variable(spec.name, "DB")]
-            postgres.ensure_service_database(infra.PG_ADMIN_URL, spec.name, password)
+            database = self.database_service(spec.name)
+            postgres.ensure_service_database(infra.PG_ADMIN_URL, database, password)
             if self.migrate:
                 from gonghui.migrations import migrate
 
-                migrate(spec.name, postgres.database_url(spec.name, password, infra.PG_HOST,
+                migrate(spec.name, postgres.database_url(database, password, infra.PG_HOST,
                                                          infra.PG_PORT))
                 migrated[spec.name] = "head"
 
+        mail_sink_port = self._mail_sink_port(specs)
         plan = {"vhost": self.vhost, "user_prefix": self.user_prefix,
+                "db_prefix": self.db_prefix, "http_port_offset": self.http_port_offset,
                 "config": str(self.config), "pythonpath": self.pythonpath,
                 "stop_timeout": self.stop_timeout, "created_at": now_iso(),
-                "mail_sink_port": self._mail_sink_port(specs),
-                "services": [{"name": s.name, "module": s.module, "http_port": s.http_port,
-                              "amqp_user": s.amqp_user,
+                "mail_sink_port": mail_sink_port,
+                "maildir": str(self.maildir) if mail_sink_port else None,
+                "services": [{"name": s.name, "module": s.module,
+                              "http_port": self.http_port(s), "amqp_user": s.amqp_user,
                               "environment": local_environment(s, os.environ)}
                              for s in specs]}
         _write_atomic(self.plan_path, json.dumps(plan, indent=2) + "\n")
@@ -309,14 +377,17 @@ class Runner:
         healthy = {}
         while True:
             healthy = {s.name: self.ready(s) for s in specs}
+            if mail_sink_port:  # else the first e-mails wait for their retry
+                healthy["mail sink"] = self.mail_sink_ready()
             if all(healthy.values()):
                 break
             if not pid_alive(self._proc.pid):
                 raise RunnerError("the supervisor exited:\n" + self._tail(self.supervisor_log))
             if time.monotonic() > deadline:
                 sick = [name for name, ok in healthy.items() if not ok]
-                detail = "\n".join(f"--- {name}\n{self._tail(self.log_dir / f'{name}.log')}"
-                                   for name in sick)
+                detail = "\n".join(
+                    f"--- {name}\n{self._tail(self.log_dir / self._log_name(name))}"
+                    for name in sick)
                 raise RunnerError(f"not ready (GET /health 200 and consuming its RPC queue) "
                                   f"within {timeout:.0f}s: {', '.join(sick)} "
                                   f"(still supervised; `stop` to end)\n{detail}")
@@ -325,10 +396,16 @@ class Runner:
         return {"already_running": False, "home": str(self.home), "vhost": self.vhost,
                 "infrastructure": infrastructure, "broker": broker_summary,
                 "migrated": migrated, "supervisor_pid": self._proc.pid,
+                "mail_sink": ({"smtp": f"127.0.0.1:{mail_sink_port}",
+                               "maildir": str(self.maildir)} if mail_sink_port else None),
                 "services": {s.name: {"pid": state.get(s.name, {}).get("pid"),
                                       "healthy": healthy[s.name],
-                                      "url": f"http://127.0.0.1:{s.http_port}"}
+                                      "url": f"http://127.0.0.1:{self.http_port(s)}"}
                              for s in specs}}
+
+    @staticmethod
+    def _log_name(name):
+        return "mailsink.log" if name == "mail sink" else f"{name}.log"
 
     @staticmethod
     def _tail(path, lines=30):
@@ -346,6 +423,14 @@ class Runner:
         result = {"supervisor": {"running": pid is not None, "pid": pid,
                                  "log": str(self.supervisor_log)},
                   "vhost": self.vhost, "home": str(self.home), "services": {}}
+        if plan.get("mail_sink_port"):
+            sink = state.get("mail_sink") or {}
+            result["mail_sink"] = {
+                "smtp": f"127.0.0.1:{plan['mail_sink_port']}",
+                "maildir": plan.get("maildir"), "restarts": sink.get("restarts", 0),
+                "pid": sink.get("pid") if pid is not None else None,
+                "running": pid is not None and pid_alive(sink.get("pid")),
+                "log": str(self.log_dir / "mailsink.log")}
         for svc in plan.get("services", []):
             entry = {"state": "stopped", "pid": None, "restarts": 0, "started_at": None,
                      "last_exit_code": None, "http_port": svc["http_port"],
@@ -403,7 +488,8 @@ class Runner:
                 **self.status(check_health=False)}
 
     def _kill_orphans(self):
-        """Services left running by a supervisor that died (kill -9, OOM)."""
+        """Services (and the mail sink, which holds its port) left running by a supervisor
+        that died (kill -9, OOM)."""
         killed = []
         state = _read_json(self.state_path, {})
         for name, entry in state.get("services", {}).items():
@@ -411,6 +497,10 @@ class Runner:
             if entry.get("state") != "stopped" and pid_alive(pid) and "nameko" in _cmdline(pid):
                 os.kill(pid, signal.SIGKILL)
                 killed.append(name)
+        sink = (state.get("mail_sink") or {}).get("pid")
+        if pid_alive(sink) and "aiosmtpd" in _cmdline(sink):
+            os.kill(sink, signal.SIGKILL)
+            killed.append("mail sink")
         return killed
 
 
@@ -491,6 +581,8 @@ class Supervisor:
         self.stopping = False
         self.started_at = now_iso()
         self.mail_sink = None
+        self.mail_sink_restarts = 0
+        self.mail_sink_restart_at = None  # when an exited sink is started again
 
     def env(self, child):
         from deploy.postgres import database_url
@@ -503,7 +595,8 @@ class Supervisor:
             "AMQP_URI": amqp_uri(prefix + child.amqp_user,
                                  self.secrets[variable(child.amqp_user, "AMQP")],
                                  self.plan["vhost"]),
-            "DATABASE_URL": database_url(child.name, self.secrets[variable(child.name, "DB")],
+            "DATABASE_URL": database_url(self.runner.database_service(child.name),
+                                         self.secrets[variable(child.name, "DB")],
                                          infra.PG_HOST, infra.PG_PORT),
             "WEB_SERVER_ADDRESS": f"127.0.0.1:{child.http_port}",
             "PYTHONPATH": _pythonpath([str(ROOT), *self.plan.get("pythonpath", [])]),
@@ -515,17 +608,20 @@ class Supervisor:
         return env
 
     def spawn_mail_sink(self):
+        """The sink makes its Maildir (tmp/, new/, cur/) itself, whatever exists of it; only
+        the log's folder is made here."""
         port = self.plan.get("mail_sink_port")
         if not port:
             return None
-        mailbox = self.runner.var / "mail"
-        mailbox.mkdir(parents=True, exist_ok=True)
+        from services.notifications.testing import mail_sink_command, mail_sink_environment
+
+        maildir = self.runner.maildir
         with open(self.runner.log_dir / "mailsink.log", "ab") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
-                 "-c", "aiosmtpd.handlers.Mailbox", str(mailbox)],
-                cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-        self.log(f"mail sink on 127.0.0.1:{port} (pid {proc.pid}), messages in {mailbox}")
+                mail_sink_command(maildir, port), cwd=ROOT, env=mail_sink_environment(),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        self.log(f"mail sink on 127.0.0.1:{port} (pid {proc.pid}), messages in "
+                 f"{maildir / 'new'}")
         return proc
 
     def spawn(self, child):
@@ -542,10 +638,29 @@ class Supervisor:
         child.started_at = now_iso()
         child.started_mono = time.monotonic()
 
+    def watch_mail_sink(self):
+        """Start the sink again when it exited (after BACKOFF_FIRST, e.g. its port taken)."""
+        if self.mail_sink is None or self.mail_sink.poll() is None:
+            return False
+        if self.mail_sink_restart_at is None:
+            self.log(f"mail sink (pid {self.mail_sink.pid}) exited with "
+                     f"{self.mail_sink.returncode}; restarting in {BACKOFF_FIRST:.0f}s")
+            self.mail_sink_restart_at = time.monotonic() + BACKOFF_FIRST
+            return False
+        if time.monotonic() < self.mail_sink_restart_at:
+            return False
+        self.mail_sink_restart_at = None
+        self.mail_sink_restarts += 1
+        self.mail_sink = self.spawn_mail_sink()
+        return True
+
     def save(self, state="running"):
         body = {"supervisor": {"pid": os.getpid(), "state": state,
                                "started_at": self.started_at, "updated_at": now_iso()},
                 "services": {c.name: c.as_dict() for c in self.children}}
+        if self.mail_sink is not None:
+            body["mail_sink"] = {"pid": self.mail_sink.pid, "restarts": self.mail_sink_restarts,
+                                 "port": self.plan.get("mail_sink_port")}
         _write_atomic(self.runner.state_path, json.dumps(body, indent=2) + "\n")
 
     def log(self, message):
@@ -565,18 +680,25 @@ class Supervisor:
                 self.spawn(child)
             self.save()
             while not self.stopping:
-                changed = False
+                changed = self.watch_mail_sink()
                 for child in self.children:
                     changed |= self.watch(child)
                 if changed:
                     self.save()
-                if self.mail_sink is not None and self.mail_sink.poll() is not None:
-                    self.mail_sink = self.spawn_mail_sink()
                 time.sleep(POLL_SECONDS)
             self.shutdown()
+        except BaseException:
+            self._kill_all()  # a supervisor that fails leaves no service behind
+            raise
         finally:
             self.runner.pid_path.unlink(missing_ok=True)
         return 0
+
+    def _kill_all(self):
+        self.log("failed: killing the services and the mail sink")
+        for proc in [c.proc for c in self.children] + [self.mail_sink]:
+            if proc is not None and proc.poll() is None:
+                proc.kill()
 
     def watch(self, child):
         if child.state == "running" and child.proc.poll() is not None:

@@ -596,3 +596,72 @@ def test_runner_secrets_are_generated_once_and_private(tmp_path):
     assert second["A_AMQP_PASSWORD"] == first["A_AMQP_PASSWORD"]
     assert len(second["B_DB_PASSWORD"]) == 48
     assert runner.read_env_file(path) == second
+
+
+def test_runner_settings_of_a_second_stack_are_recorded_and_followed(tmp_path, monkeypatch):
+    """GONGHUI_DB_PREFIX, GONGHUI_HTTP_PORT_OFFSET and GONGHUI_MAIL_SINK_PORT (besides the
+    home, vhost and broker user prefix) keep a second stack off a developer's databases and
+    ports; once start has recorded them in the plan, status and stop follow the plan."""
+    for name in ("GONGHUI_DB_PREFIX", "GONGHUI_HTTP_PORT_OFFSET", "GONGHUI_MAIL_SINK_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    spec = SERVICES[0]
+    plain = runner.Runner(home=tmp_path / "plain")
+    assert (plain.db_prefix, plain.http_port(spec), plain.mail_sink_port) == (
+        "", spec.http_port, 8025)
+    assert plain.database_service(spec.name) == spec.name  # role organization, gonghui_...
+
+    monkeypatch.setenv("GONGHUI_DB_PREFIX", "t1_")
+    monkeypatch.setenv("GONGHUI_HTTP_PORT_OFFSET", "20000")
+    monkeypatch.setenv("GONGHUI_MAIL_SINK_PORT", "28025")
+    second = runner.Runner(home=tmp_path / "second")
+    assert second.database_service(spec.name) == f"t1_{spec.name}"
+    assert second.http_port(spec) == spec.http_port + 20000
+    assert second.mail_sink_port == 28025
+    assert runner.Runner(home=tmp_path / "x", db_prefix="", http_port_offset=0).http_port(
+        spec) == spec.http_port  # arguments win over the environment
+
+    # what start recorded wins over the environment of a later command
+    (tmp_path / "second" / "var" / "run").mkdir(parents=True)
+    (tmp_path / "second" / "var" / "run" / "plan.json").write_text(json.dumps(
+        {"db_prefix": "t1_", "http_port_offset": 20000, "services": []}))
+    monkeypatch.setenv("GONGHUI_DB_PREFIX", "other_")
+    monkeypatch.setenv("GONGHUI_HTTP_PORT_OFFSET", "0")
+    followed = runner.Runner(home=tmp_path / "second")
+    assert (followed.db_prefix, followed.http_port_offset) == ("t1_", 20000)
+
+    for name, value in (("GONGHUI_DB_PREFIX", "T1-"), ("GONGHUI_DB_PREFIX", "1t"),
+                        ("GONGHUI_HTTP_PORT_OFFSET", "ten")):
+        monkeypatch.setenv(name, value)
+        with pytest.raises(runner.RunnerError, match=name):
+            runner.Runner(home=tmp_path / "bad")
+        monkeypatch.delenv(name)
+    with pytest.raises(runner.RunnerError, match="out of range"):
+        runner.Runner(home=tmp_path / "bad", http_port_offset=60000).http_port(spec)
+
+
+def test_a_failing_supervisor_leaves_no_service_behind(tmp_path, monkeypatch):
+    """Seen with the clock moved by libfaketime: time.sleep raised in the supervisor's loop,
+    it exited and its services ran on, orphaned. Now it kills them on its way out."""
+    home = tmp_path / "home"
+    (home / "var" / "run").mkdir(parents=True)
+    (home / "var" / "log").mkdir()
+    (home / "var" / "run" / "plan.json").write_text(json.dumps({"services": [
+        {"name": name, "module": "x", "http_port": 1, "amqp_user": name}
+        for name in ("one", "two")]}))
+    supervisor = runner.Supervisor(home)
+
+    def spawn(child):
+        child.proc = subprocess.Popen(["sleep", "60"])
+        child.state = "running"
+
+    def sleep(seconds):
+        raise OSError(22, "Invalid argument")
+
+    monkeypatch.setattr(supervisor, "spawn", spawn)
+    monkeypatch.setattr(runner.signal, "signal", lambda *args: None)  # pytest keeps its own
+    monkeypatch.setattr(runner.time, "sleep", sleep)
+    with pytest.raises(OSError):
+        supervisor.run()
+    for child in supervisor.children:
+        assert child.proc.wait(timeout=10) == -9
+    assert not (home / "var" / "run" / "supervisor.pid").exists()

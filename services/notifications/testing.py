@@ -1,7 +1,10 @@
-"""Real local endpoints for tests and benchmarks: an SMTP server (aiosmtpd, its own
-process, writing a Maildir) and an HTTP server playing WeCom and DingTalk group robots
+"""Real local endpoints for tests, benchmarks and the local stack: the mail sink (an SMTP
+server, aiosmtpd in its own process, writing each message to a Maildir; the local runner
+runs it for ``gonghui up``) and an HTTP server playing WeCom and DingTalk group robots
 and webhook receivers, checking message formats and signatures the way those services do
-(independently of the senders' code). Needs eventlet (the HTTP server is a greenthread).
+(independently of the senders' code). The robots' server needs eventlet (it is a
+greenthread); the mail sink does not (its process imports this module: eventlet is imported
+only where it is used).
 """
 
 import base64
@@ -9,15 +12,19 @@ import hashlib
 import hmac
 import json
 import mailbox
+import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.parse
 from collections import defaultdict
+from pathlib import Path
 
-import eventlet
-from eventlet import wsgi
+from aiosmtpd.handlers import Mailbox
+
+ROOT = Path(__file__).resolve().parents[2]
+MAILDIR_FOLDERS = ("tmp", "new", "cur")
 
 
 def free_port():
@@ -26,9 +33,57 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def ensure_maildir(path):
+    """Make ``path`` a Maildir (the folder and its tmp/, new/ and cur/), whatever exists of
+    it already. ``mailbox.Maildir`` -- and so aiosmtpd's own Mailbox handler -- makes the
+    subfolders only when it creates the folder itself: given an existing empty folder, every
+    message failed with FileNotFoundError on tmp/."""
+    path = Path(path)
+    for folder in MAILDIR_FOLDERS:
+        (path / folder).mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+class MaildirSink(Mailbox):
+    """aiosmtpd's Mailbox handler that makes its Maildir when it starts and again before
+    each message (a folder emptied or removed while the sink runs, e.g. ``rm -rf
+    var/mail/*``, is made again instead of failing every delivery)."""
+
+    def __init__(self, mail_dir, message_class=None):
+        ensure_maildir(mail_dir)
+        super().__init__(mail_dir, message_class)
+
+    def handle_message(self, message):
+        ensure_maildir(self.mail_dir)
+        super().handle_message(message)
+
+
+def mail_sink_command(maildir, port, host="127.0.0.1"):
+    """The mail sink's process: ``python -m aiosmtpd`` with :class:`MaildirSink`."""
+    return [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"{host}:{port}",
+            "-c", f"{__name__}.{MaildirSink.__name__}", str(maildir)]
+
+
+def mail_sink_environment(environ=None):
+    """The environment of the sink's process: this repository importable (the handler)."""
+    environ = dict(os.environ if environ is None else environ)
+    paths = [str(ROOT)] + [p for p in environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    return environ
+
+
+def smtp_greets(port, host="127.0.0.1", timeout=1.0):
+    """True when an SMTP server on ``host:port`` answers with its 220 greeting."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            return sock.recv(100).startswith(b"220")
+    except OSError:
+        return False
+
+
 class SmtpServer:
-    """``python -m aiosmtpd`` with its Mailbox handler: every accepted message is a file
-    in a Maildir, read back with :meth:`messages`."""
+    """The mail sink (:func:`mail_sink_command`) on a port of its own: every accepted
+    message is a file in a Maildir, read back with :meth:`messages`."""
 
     def __init__(self, maildir, port=None):
         self.maildir = str(maildir)
@@ -36,21 +91,19 @@ class SmtpServer:
         self.proc = None
 
     def start(self):
+        import eventlet
+
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}",
-             "-c", "aiosmtpd.handlers.Mailbox", self.maildir],
+            mail_sink_command(self.maildir, self.port), env=mail_sink_environment(),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
-                    if sock.recv(100).startswith(b"220"):
-                        return self
-            except OSError:
-                pass
+        while not smtp_greets(self.port):
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the SMTP server exited with {self.proc.returncode}")
             if time.monotonic() > deadline:
                 raise RuntimeError("the SMTP server did not start")
             eventlet.sleep(0.1)
+        return self
 
     def messages(self):
         return list(mailbox.Maildir(self.maildir, create=False))
@@ -112,6 +165,9 @@ class RobotServer:
         return f"{self.base}/hooks/{name}"
 
     def start(self):
+        import eventlet
+        from eventlet import wsgi
+
         sock = eventlet.listen(("127.0.0.1", self.port))
         self._server = eventlet.spawn(wsgi.server, sock, self._app, log_output=False)
         return self
