@@ -29,6 +29,7 @@ import sys
 import tomllib
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import marshmallow
@@ -203,8 +204,16 @@ class SchemaConverter:
         return {name: converted[name] for name in sorted(converted)}
 
 
+def _json_number(value):
+    """apispec copies a validator's bounds as they are: a ``Range`` of a ``Decimal`` field
+    gives ``Decimal`` bounds, written as JSON numbers."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} cannot be written as JSON: {value!r}")
+
+
 def _plain(value):
-    return json.loads(json.dumps(value, ensure_ascii=False))
+    return json.loads(json.dumps(value, ensure_ascii=False, default=_json_number))
 
 
 def _ref_name(ref):
@@ -507,7 +516,14 @@ def envelope_errors(envelope, document=None):
 
 
 def _cell(text):
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """A table cell that cannot break its row: every kind of line break (a docstring's or a
+    description's newline, ``\\r``, U+2028 ...) becomes a space, and a pipe is escaped (GFM
+    takes ``\\|`` as a literal pipe, in code spans too, whatever precedes it)."""
+    return " ".join(str(text).splitlines()).replace("|", "\\|")
+
+
+def _row(cells):
+    return "| " + " | ".join(_cell(c) for c in cells) + " |"
 
 
 def _code(text):
@@ -617,11 +633,11 @@ def _input_table(schema_cls, component, shapes):
     with_description = any(r[4] for r in rows)
     head = ["#", "name", "type", "required / default", "constraints"]
     head += ["description"] if with_description else []
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = [_row(head), "|" + "---|" * len(head)]
     for i, (name, type_, default, constraints, description) in enumerate(rows, 1):
         cells = [str(i), _code(name), type_, default, constraints]
         cells += [description] if with_description else []
-        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        lines.append(_row(cells))
     return lines
 
 
@@ -629,11 +645,11 @@ def _output_table(component, shapes):
     props = {n: p for n, p in component.get("properties", {}).items() if not p.get("writeOnly")}
     with_description = any(p.get("description") for p in props.values())
     head = ["field", "type"] + (["description"] if with_description else [])
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = [_row(head), "|" + "---|" * len(head)]
     for name, prop in props.items():
         cells = [_code(name), shapes.type_of(prop, "output")]
         cells += [prop.get("description", "")] if with_description else []
-        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        lines.append(_row(cells))
     return lines
 
 
@@ -776,7 +792,7 @@ def rpc_reference():
                      and c is not gonghui_errors.GonghuiError]
     for cls in sorted(error_classes, key=lambda c: c.__name__):
         meaning = _error_line(cls).partition(": ")[2]
-        lines.append(f"| `{cls.__name__}` | `{cls.code}` | {_cell(meaning)} |")
+        lines.append(_row([_code(cls.__name__), _code(cls.code), meaning]))
     lines += ["", "Every method can raise `ValidationError`; writing methods `Forbidden` "
               "as well.", ""]
     lines += ["## Services", ""]

@@ -273,3 +273,76 @@ def test_rpc_reference_details(rpc_markdown):
     assert "list of [`Seat`](#organization-input-seat)" in sections["organization.record_election"]
     assert '<a id="organization-input-seat"></a>' in rpc_markdown
     assert 'context_data={"actor": "officer:E001"}' in rpc_markdown
+
+
+# ------------------------------------------------------------------ tables that hold together
+
+_DELIMITER_ROW = re.compile(r"^\|?(\s*:?-+:?\s*\|)*\s*:?-+:?\s*\|?$")
+
+
+def table_cells(row):
+    """The cells of a GFM table row: split on every pipe a backslash does not escape (GFM
+    takes ``\\|`` as a literal pipe wherever it stands, in code spans too)."""
+    inner = row.strip()
+    inner = inner[1:] if inner.startswith("|") else inner
+    inner = inner[:-1] if inner.endswith("|") and not inner.endswith("\\|") else inner
+    return re.split(r"(?<!\\)\|", inner)
+
+
+def table_rows_off_width(lines):
+    """``[(line number, header cells, row cells, row)]`` of every table row whose number of
+    cells differs from its header's, or that does not start and end with a pipe (a cell with
+    a line break ends the table there and leaves the rest of the row as stray text)."""
+    found, tables = [], 0
+    for i, line in enumerate(lines):
+        if i == 0 or not line.startswith("|") or not _DELIMITER_ROW.match(line):
+            continue
+        tables += 1
+        width = len(table_cells(lines[i - 1]))
+        j = i
+        while j < len(lines) and lines[j].strip():
+            row = lines[j]
+            cells = len(table_cells(row))
+            if cells != width or not (row.startswith("|") and row.endswith("|")):
+                found.append((j + 1, width, cells, row))
+            j += 1
+    return found, tables
+
+
+def test_the_table_check_sees_broken_rows():
+    table = ["| a | b |", "|---|---|", "| `x\\|y` | z |", "| one | two | three |",
+             "| cut", "off |"]
+    assert [n for n, *_ in table_rows_off_width(table)[0]] == [4, 5, 6]
+
+
+def test_every_table_row_of_rpc_md_has_as_many_cells_as_its_header():
+    text = (docs.ROOT / docs.RPC_PATH).read_text(encoding="utf-8")
+    assert "\r" not in text
+    broken, tables = table_rows_off_width(text.split("\n"))
+    assert tables > 100, "the tables were not found"
+    assert broken == []
+
+
+def test_no_description_can_break_a_table_row():
+    """Pipes, newlines (also ``\\r\\n``, U+2028) and a Decimal range in a field's metadata
+    give one row of as many cells as its header, the bounds among the constraints."""
+    from marshmallow import fields, validate
+
+    from gonghui.schemas import Arguments
+
+    class AwkwardArguments(Arguments):
+        amount = fields.Decimal(places=2, required=True, validate=validate.Range(0, 10**11),
+                                metadata={"description": "yuan | 元\nline two\r\nthree\u2028four"})
+        code = fields.String(validate=validate.Regexp(r"^(a|b)\\$"),
+                             metadata={"description": "ends with a backslash \\"})
+
+    converter = docs.SchemaConverter()
+    name = converter.ref(AwkwardArguments)["$ref"].rpartition("/")[2]
+    components = converter.schemas()
+    lines = docs._input_table(AwkwardArguments, components[name],
+                              docs._Shapes("test", components))
+    assert len(lines) == 4 and all(len(line.splitlines()) == 1 for line in lines)
+    assert table_rows_off_width(lines) == ([], 1)
+    amount = table_cells(lines[2])
+    assert amount[4].strip() == "0 ≤ value ≤ 100000000000"
+    assert amount[5].strip() == "yuan \\| 元 line two three four"
