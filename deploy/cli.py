@@ -112,9 +112,13 @@ def cmd_demo(args):
 
 
 def cmd_up(args):
-    from deploy import runner
+    from deploy import demo_activities, demo_deeds, runner
+    # The demo union lives on the article's date: its services' business date stays there
+    # (gonghui.clock.today), so the hourly timers never tick 2021's data into today's
+    # calendar. Carry the demo on by hand with `gonghui tick`; GONGHUI_TODAY= (empty) runs a
+    # stack on the real calendar.
+    os.environ.setdefault("GONGHUI_TODAY", demo_deeds.ARTICLE_DATE.isoformat())
     state = runner.start()
-    from deploy import demo_activities, demo_deeds
     from deploy.demo import load_demo
     with _rpc(timeout=600) as proxy:
         demo = load_demo(proxy)
@@ -149,6 +153,12 @@ def cmd_up(args):
           f"{sum(tracks.values())} items — " + ", ".join(f"{k} {v}" for k, v in tracks.items()))
     print(f"Campaigns (全民健康/全民健身/全民阅读) to {demo_activities.ARTICLE_DATE}: "
           + ", ".join(f"{k} {v}" for k, v in headline.items()))
+    business_date = os.environ.get("GONGHUI_TODAY")
+    if state.get("already_running"):
+        print("The stack was already running: its business date is the one it started with.")
+    elif business_date:
+        print(f"Business date of this stack: {business_date} (GONGHUI_TODAY; the timers tick "
+              f"that day only, so the demo stays as the article tells it).")
     print(f"Broker: amqp://{user}:…@{masked}   management UI: http://127.0.0.1:15672/")
     print("\nTry it:")
     print("  .venv/bin/gonghui status")

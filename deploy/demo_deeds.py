@@ -1,7 +1,12 @@
 """Demo data of the "552" programme (五个聚焦、五个一批、两大载体) from the source article: the
 party committee's list of 34 deed items and the grassroots lists of 74, spread over the five
-focuses, the five batches and the demo union's units, a few golden ideas, commitments, and
-the year replayed up to the article's date with a scripted pattern of monthly reports.
+focuses, the five batches and the demo union's units, a few golden ideas (one accepted into
+the wind-power company's grassroots list: a 75th grassroots item), commitments of units and
+of cadres, and the year replayed up to the article's date with a scripted pattern of
+monthly reports. Every track of the ledger is shown: on track, under supervision (missed
+reports, a missed planned completion, a missed rework deadline), completed awaiting its
+notice, publicly noticed, and non-conforming (不符合项目反馈: one by an upheld objection of a
+member, one found on review), each with its feedback.
 
 ``simulate`` is also what the year-replay test drives, so the demo and the proof agree."""
 
@@ -163,8 +168,10 @@ def load_demo(proxy):
                              submitted_on="2021-01-08")
     deeds.review_idea(idea_id=idea["id"], step="argued")
     deeds.review_idea(idea_id=idea["id"], step="studied")
-    party_list = items[0][0]["list_id"]
-    deeds.accept_idea(idea_id=idea["id"], list_id=party_list,
+    jjfd = org_units["XNY-JJFD"]
+    jjfd_list = next(item["list_id"] for item, _ in items
+                     if item["level"] == "grassroots" and item["owner_unit_id"] == jjfd)
+    deeds.accept_idea(idea_id=idea["id"], list_id=jjfd_list,
                       owner_unit_id=org_units["XNY-JJFD"], batch="warm_heart",
                       planned_completion="2021-09-30", accepted_on="2021-01-20")
     declined = deeds.submit_idea(title="建设职工高尔夫练习场", description="提升职工文体生活",
@@ -181,5 +188,45 @@ def load_demo(proxy):
                                            starts_on="2021-01-01", ends_on="2021-12-31")
         deeds.report_commitment(commitment_id=commitment["id"], value=target * 0.6,
                                 note="上半年完成情况", reported_on="2021-07-05")
-    totals = simulate(proxy, items, date(YEAR, 1, 20), ARTICLE_DATE)
+    # cadres' commitments (党员干部承诺): the chairs of two grassroots unions
+    for code, title, metric, target, achieved in (
+            ("XNY-SMGF", "每月深入一线班组走访不少于4次", "走访次数", 48, 34),
+            ("XNY-JJFD", "年内解决职工急难愁盼问题10件", "解决件数", 10, 4)):
+        chair = proxy.organization.recipients(unit_id=org_units[code], role="chair")[0]
+        commitment = deeds.make_commitment(
+            owner_kind="member", owner_unit_id=org_units[code],
+            owner_member_id=chair["member_id"], title=title, metric=metric, target=target,
+            starts_on="2021-01-01", ends_on="2021-12-31")
+        deeds.report_commitment(commitment_id=commitment["id"], value=achieved,
+                                note="截至8月完成情况", reported_on="2021-08-20")
+    totals = simulate(proxy, items, date(YEAR, 1, 20), date(YEAR, 7, 2))
+    feedback = _feedback_on_the_second_quarter(proxy, org_units)
+    for part in (simulate(proxy, items, date(YEAR, 7, 3), date(YEAR, 7, 5)),
+                 feedback(), simulate(proxy, items, date(YEAR, 7, 6), ARTICLE_DATE)):
+        for key, value in part.items():
+            totals[key] = totals.get(key, 0) + value
     return {"created": True, "items": len(items), "ticks": totals}
+
+
+def _feedback_on_the_second_quarter(proxy, org_units):
+    """While the second quarter's notice is open (from 1 July): a member objects to one
+    item (raised on 2 July), which the union upholds on 5 July with a rework deadline after
+    the article's date; the same day a review finds another item non-conforming with a
+    deadline of 20 August, which passes unmet and is supervised. Returns the step of 5 July."""
+    deeds = proxy.deeds
+    notice = next(n for n in deeds.list_notices() if (n["year"], n["quarter"]) == (YEAR, 2))
+    objected, reviewed = notice["item_ids"][0], notice["item_ids"][1]
+    worker = proxy.organization.list_members(unit_id=org_units["XNY-SMGF"], limit=50)[-1]
+    objection = deeds.raise_objection(
+        notice_id=notice["id"], item_id=objected, member_id=worker["id"],
+        reason="公示称已办结，但夜班倒班职工仍未享受到，与公示内容不符", raised_on="2021-07-02")
+
+    def fifth_of_july():
+        deeds.review_objection(objection_id=objection["id"], upheld=True,
+                               note="经核实异议属实：覆盖面不足，责成补齐夜班职工",
+                               new_deadline="2021-09-30", reviewed_on="2021-07-05")
+        deeds.mark_non_conforming(item_id=reviewed,
+                                  feedback="验收发现部分点位未按标准建设，需整改后重新验收",
+                                  new_deadline="2021-08-20", marked_on="2021-07-05")
+        return {}
+    return fifth_of_july
