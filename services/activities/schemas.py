@@ -137,16 +137,10 @@ class RecordAttendance(ActivityId):
     member_ids = MemberIds(required=True)
 
 
-def _amount(value):
-    # A function, not validate.Range: apispec would render Range's bounds as Decimals,
-    # which the generated documents cannot hold.
-    if not 0 <= value <= 10**11:
-        raise SchemaError("must be between 0 and 100000000000 yuan")
-
-
 class RecordAmountRaised(ActivityId):
-    amount_raised = fields.Decimal(places=2, required=True, validate=_amount,
-                                   metadata={"description": "yuan, 0 to 100000000000"})
+    amount_raised = fields.Decimal(places=2, required=True,
+                                   validate=validate.Range(0, 10**11),
+                                   metadata={"description": "yuan"})
 
 
 class OpenFacility(Arguments):
