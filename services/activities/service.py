@@ -13,17 +13,22 @@ every change goes to the audit trail and the outbox in the worker's transaction.
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from nameko.extensions import DependencyProvider
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from gonghui import service as kit
 from gonghui.actor import SYSTEM_TICK
-from gonghui.calendar import WorkingCalendar
 from gonghui.clock import CHINA, today
 from gonghui.daily import begin_day
 from gonghui.entrypoints import event_handler, rpc
-from gonghui.errors import Conflict, Forbidden, NotFound, ServiceTimeout, ValidationError
+from gonghui.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceTimeout,
+    ValidationError,
+    get_or_not_found,
+)
 from gonghui.events import emit
 from gonghui.rpc_client import ServiceRpc
 from services.activities import directory, events, figures, rules
@@ -54,30 +59,13 @@ from services.organization import events as org_events  # noqa: F401
 RESYNC_MARGIN = timedelta(seconds=60)
 
 
-class Calendar(DependencyProvider):
-    """The Chinese working-day calendar (config ``HOLIDAYS_DIR`` for operator-loaded years)."""
-
-    def setup(self):
-        self.calendar = WorkingCalendar(self.container.config.get("HOLIDAYS_DIR"))
-
-    def get_dependency(self, worker_ctx):
-        return self.calendar
-
-
-def _get(session, model, ident, what):
-    row = session.get(model, ident)
-    if row is None:
-        raise NotFound(f"{what} {ident} not found", {f"{what}_id": ["not found"]})
-    return row
-
-
 # The kit's base is reached through its module: `nameko run` starts every service class
 # found at the top level of this module.
 class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
     name = "activities"
     tick_name = "activities.tick"
 
-    calendar = Calendar()
+    calendar = kit.WorkingDays()
     organization = ServiceRpc("organization")
 
     # ------------------------------------------------------------ helpers
@@ -114,7 +102,7 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
     def _facility(self, facility_id, day):
         if facility_id is None:
             return None
-        facility = _get(self.db, Facility, facility_id, "facility")
+        facility = get_or_not_found(self.db, Facility, facility_id, "facility")
         if not rules.active_on(facility.opened_on, facility.closed_on, day):
             raise Conflict(f"facility {facility_id} is not open on {day}",
                            {"facility_id": ["not open that day"]})
@@ -353,7 +341,7 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
     @rpc(args=s.CloseFacility, result=s.FacilityOut, writes=True, errors=(NotFound, Conflict))
     def close_facility(self, facility_id, closed_on, reason):
         """A facility closes (with the reason); activities can no longer take place in it."""
-        facility = _get(self.db, Facility, facility_id, "facility")
+        facility = get_or_not_found(self.db, Facility, facility_id, "facility")
         if facility.status == "closed":
             raise Conflict("the facility is already closed", {"facility_id": ["closed"]})
         if closed_on < facility.opened_on:
@@ -731,7 +719,7 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
     @rpc(args=s.EndRecurring, result=s.ScheduleOut, writes=True, errors=(NotFound, Conflict))
     def end_recurring(self, schedule_id, ends_on):
         """End a recurring activity; no session after ``ends_on`` may have participation."""
-        schedule = _get(self.db, RecurringSchedule, schedule_id, "schedule")
+        schedule = get_or_not_found(self.db, RecurringSchedule, schedule_id, "schedule")
         if schedule.ends_on is not None and schedule.ends_on <= ends_on:
             raise Conflict("the schedule already ends by then", {"ends_on": ["already ended"]})
         if ends_on < schedule.starts_on:
@@ -764,7 +752,7 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
     def occurrences(self, schedule_id, date_from, date_to):
         """The days the schedule meets in a period (working days only) and how many took
         part in each (default: the last 31 days up to today)."""
-        schedule = _get(self.db, RecurringSchedule, schedule_id, "schedule")
+        schedule = get_or_not_found(self.db, RecurringSchedule, schedule_id, "schedule")
         date_to = date_to or today()
         date_from = date_from or date_to - timedelta(days=30)
         if (date_to - date_from).days > 400:
@@ -784,7 +772,7 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
     def record_participation(self, schedule_id, held_on, member_ids):
         """Who took part in one session of a recurring activity; the day must be one the
         schedule meets on (a working day), not in the future. Repeats change nothing."""
-        schedule = _get(self.db, RecurringSchedule, schedule_id, "schedule")
+        schedule = get_or_not_found(self.db, RecurringSchedule, schedule_id, "schedule")
         if not rules.is_occurrence(schedule.frequency, schedule.weekday, schedule.starts_on,
                                    schedule.ends_on, held_on, self.calendar.is_working_day):
             raise Conflict(f"the schedule does not meet on {held_on}",
