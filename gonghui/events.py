@@ -88,23 +88,45 @@ def emit(session, declared, data, *, actor, aggregate, changes=None, action=None
     ``aggregate`` is ``(type, id)``; events of one aggregate are published in this order.
     """
     envelope = build_envelope(declared, data, actor)
-    aggregate_type, aggregate_id = aggregate
     # insert(table) with parameters, not .values(): one cached compiled statement
-    session.execute(insert(outbox), {
-        "event_id": envelope["id"], "event_type": declared.type,
-        "aggregate_type": aggregate_type, "aggregate_id": str(aggregate_id),
-        "envelope": envelope})
+    session.execute(insert(outbox), _outbox_row(declared, envelope, aggregate))
     record_change(session, actor, action or declared.type, aggregate,
                   changes if changes is not None else envelope["data"], envelope["id"])
     session.info["outbox_written"] = True
     return envelope
 
 
+def emit_many(session, declared, items, *, actor, aggregate_type):
+    """:func:`emit` for many events of one type at once: ``items`` are ``(data, aggregate
+    id)`` pairs, written to the outbox and the audit trail with two multi-row inserts."""
+    if not items:
+        return []
+    written = [(build_envelope(declared, data, actor), (aggregate_type, ident))
+               for data, ident in items]
+    session.execute(insert(outbox), [_outbox_row(declared, envelope, aggregate)
+                                     for envelope, aggregate in written])
+    session.execute(insert(audit_log), [
+        _audit_row(actor, declared.type, aggregate, envelope["data"], envelope["id"])
+        for envelope, aggregate in written])
+    session.info["outbox_written"] = True
+    return [envelope for envelope, _ in written]
+
+
 def record_change(session, actor, action, entity, changes, event_id=None):
     """The audit trail: who did what to which record, in the caller's transaction. Changes
     that publish an event go through :func:`emit`, which calls this."""
+    session.execute(insert(audit_log), _audit_row(actor, action, entity, changes, event_id))
+
+
+def _outbox_row(declared, envelope, aggregate):
+    aggregate_type, aggregate_id = aggregate
+    return {"event_id": envelope["id"], "event_type": declared.type,
+            "aggregate_type": aggregate_type, "aggregate_id": str(aggregate_id),
+            "envelope": envelope}
+
+
+def _audit_row(actor, action, entity, changes, event_id):
     entity_type, entity_id = entity
-    session.execute(insert(audit_log), {
-        "actor_kind": actor.kind, "actor_id": actor.id, "action": action,
-        "entity_type": entity_type, "entity_id": str(entity_id), "changes": changes,
-        "event_id": event_id})
+    return {"actor_kind": actor.kind, "actor_id": actor.id, "action": action,
+            "entity_type": entity_type, "entity_id": str(entity_id), "changes": changes,
+            "event_id": event_id}

@@ -28,8 +28,7 @@ from sqlalchemy.orm import Session
 from gonghui.actor import Actor
 from gonghui.db import Database, make_engine
 from gonghui.entrypoints import Event
-from gonghui.events import build_envelope, emit
-from gonghui.tables import audit_log, outbox
+from gonghui.events import emit, emit_many
 from services.notifications import events, rules, templates
 from services.notifications.channels import ChannelError, dingtalk, inbox, smtp, webhook, wecom
 from services.notifications.defaults import DEFAULT_RULES
@@ -116,19 +115,9 @@ def delivered_events(rows, at):
             for (event_id, channel), group in groups.items()]
 
 
-def emit_many(session, declared, items):
-    """One event per ``(data, delivery id)``, written to the outbox and the audit trail in
-    the caller's transaction with two multi-row inserts."""
-    if not items:
-        return
-    envelopes = [(build_envelope(declared, data, DISPATCHER), ident) for data, ident in items]
-    session.execute(insert(outbox), [
-        {"event_id": e["id"], "event_type": declared.type, "aggregate_type": "delivery",
-         "aggregate_id": str(ident), "envelope": e} for e, ident in envelopes])
-    session.execute(insert(audit_log), [
-        {"actor_kind": DISPATCHER.kind, "actor_id": DISPATCHER.id, "action": declared.type,
-         "entity_type": "delivery", "entity_id": str(ident), "changes": e["data"],
-         "event_id": e["id"]} for e, ident in envelopes])
+def emit_deliveries(session, declared, items):
+    """One event per ``(data, delivery id)``, by the dispatcher, in the caller's transaction."""
+    emit_many(session, declared, items, actor=DISPATCHER, aggregate_type="delivery")
 
 
 # ------------------------------------------------------------------ the inbox, in batches
@@ -153,7 +142,7 @@ def dispatch_inbox(engine, settings, now=None):
             for r in rows])
         session.execute(update(D).where(D.c.id.in_([r.id for r in rows])).values(
             status="sent", attempts=D.c.attempts + 1, sent_at=sent_at, last_error=None))
-        emit_many(session, events.DELIVERED, delivered_events(rows, sent_at))
+        emit_deliveries(session, events.DELIVERED, delivered_events(rows, sent_at))
         return len(rows)
 
 
@@ -301,7 +290,7 @@ def _sent(session, group, attempt_ids, row):
     if row.channel == "webhook":
         session.execute(update(WebhookSubscription).where(
             WebhookSubscription.id == int(row.target)).values(consecutive_failures=0))
-    emit_many(session, events.DELIVERED, delivered_events(group, finished))
+    emit_deliveries(session, events.DELIVERED, delivered_events(group, finished))
 
 
 def _failed(session, settings, group, attempt_ids, exc, now, on_disabled):
@@ -320,7 +309,7 @@ def _failed(session, settings, group, attempt_ids, exc, now, on_disabled):
             session.execute(update(D).where(D.c.id == r.id).values(
                 attempts=attempt, last_error=error, next_attempt_at=now + timedelta(
                     seconds=rules.retry_delay(attempt, settings.retry_base))))
-    emit_many(session, events.FAILED, [
+    emit_deliveries(session, events.FAILED, [
         (delivery_data(r, "dead", r.attempts + 1, finished, error), r.id) for r in dead])
     row = group[0]
     if row.channel == "webhook" and not (exc.permanent and "removed or disabled" in error):
@@ -355,7 +344,7 @@ def disable_subscription(session, settings, sub, error):
     if pending:
         session.execute(update(D).where(D.c.id.in_([r.id for r in pending])).values(
             status="dead", last_error=reason[:2000]))
-        emit_many(session, events.FAILED, [
+        emit_deliveries(session, events.FAILED, [
             (delivery_data(r, "dead", r.attempts, now, reason), r.id) for r in pending])
     data = {"subscription_id": sub.id, "name": sub.name, "url": mask_url(sub.url),
             "owner_member_id": sub.owner_member_id, "failures": sub.consecutive_failures,
