@@ -109,12 +109,16 @@ class PoisonEvent(Exception):
     it goes to the dead-letter queue without retries."""
 
 
-def parse_envelope(body):
+def parse_envelope(body, declared=None):
+    """The event in ``body``, its data validated against ``declared`` (the producer's
+    contract the handler names), else against the catalog's entry for its type."""
     try:
         envelope = shared(EnvelopeSchema).load(body if isinstance(body, dict) else {})
     except marshmallow.ValidationError as exc:
         raise PoisonEvent(f"invalid envelope: {exc.normalized_messages()}") from None
-    declared = CATALOG.get(envelope["type"])
+    if declared is not None and envelope["type"] != declared.type:
+        raise PoisonEvent(f"a {envelope['type']} event reached the {declared.type} handler")
+    declared = declared or CATALOG.get(envelope["type"])
     data = envelope["data"]
     if declared is not None:
         try:
@@ -233,16 +237,19 @@ class ReliableEventHandler(EventHandler):
         return result, exc_info
 
 
-def event_handler(source_service, event_name):
-    """Declare a reliable, idempotent handler of ``<source_service>.<event_name>`` events.
+def event_handler(declared):
+    """Declare a reliable, idempotent handler of the event type ``declared``, named from the
+    producer's contract module (``services/<producer>/events.py``): its data is validated
+    against that contract, and a malformed event is dead-lettered.
 
     The method receives an :class:`Event`; the service must have a ``db`` Database.
     """
+    source_service, event_name = declared.producer, declared.name
 
     def decorate(fn):
         @functools.wraps(fn)
         def wrapper(self, body):
-            event = parse_envelope(body)
+            event = parse_envelope(body, declared)
             claimed = self.db.execute(
                 pg_insert(inbox)
                 .values(event_id=event.id, handler=f"{self.name}.{fn.__name__}",

@@ -51,6 +51,11 @@ class EventType:
 CATALOG = {}
 
 
+def types_of(contract):
+    """``{name: EventType}`` of a producer's contract module."""
+    return {d.name: d for d in vars(contract).values() if isinstance(d, EventType)}
+
+
 def event_type(producer, name, schema, description, version=1):
     """Declare an event type; the catalog feeds the AsyncAPI document and validation."""
     declared = EventType(producer, name, schema, description, version)

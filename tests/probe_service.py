@@ -3,12 +3,23 @@ events through the shared kit, as the real consumers (deeds, notifications) will
 
 from collections import Counter
 
+from marshmallow import Schema, fields
 from sqlalchemy import insert, text
 
 from gonghui.entrypoints import event_handler, rpc
+from gonghui.events import event_type
 from gonghui.rpc_client import ServiceRpc
 from gonghui.service import ServiceBase
 from gonghui.tables import audit_log
+from services.organization import events as org_events
+
+
+class FlakyData(Schema):
+    fail_times = fields.Integer(required=True)
+
+
+# A test producer's contract: events that make the probe's handler fail N times.
+FLAKY = event_type("testsource", "flaky", FlakyData, "A test event: fail this many times.")
 
 # Attempts per event id, to script handlers that fail a given number of times.
 ATTEMPTS = Counter()
@@ -24,11 +35,11 @@ class ProbeService(ServiceBase):
             actor_kind="service", actor_id="probe", action=action,
             entity_type=event.type, entity_id=str(event.id), changes={"data": str(event.data)}))
 
-    @event_handler("organization", "unit_created")
+    @event_handler(org_events.UNIT_CREATED)
     def on_unit_created(self, event):
         self._record(event, "probe.seen")
 
-    @event_handler("testsource", "flaky")
+    @event_handler(FLAKY)
     def on_flaky(self, event):
         ATTEMPTS[event.id] += 1
         if ATTEMPTS[event.id] <= event.data["fail_times"]:

@@ -389,6 +389,7 @@ from nameko.rpc import rpc
 from nameko.web.handlers import http
 
 from gonghui.entrypoints import event_handler
+from services.organization import events as org_events
 
 
 class Throwaway:
@@ -408,7 +409,7 @@ class Throwaway:
 
         return {{name: os.environ.get(name) for name in names}}
 
-    @event_handler("organization", "unit_created")
+    @event_handler(org_events.UNIT_CREATED)
     def on_unit_created(self, event):
         pass
 '''

@@ -102,7 +102,7 @@ def test_every_default_rule_is_valid_and_every_reminder_event_has_one():
                      "activities.signup_promoted"):
         assert reminder in covered
     assert covered <= CONSUMED
-    assert "deeds.report_overdue" in {f"deeds.{n}" for n in HANDLED["deeds"]}
+    assert "deeds.report_overdue" in {declared.type for declared in HANDLED}
 
 
 def test_templates_in_chinese_and_english_with_dates_and_links():

@@ -52,7 +52,7 @@ from services.activities.models import (
 
 # The contract of the events this service consumes: importing it registers their schemas,
 # so handlers receive typed data (dates as dates) and an invalid event is dead-lettered.
-from services.organization import events as org_events  # noqa: F401
+from services.organization import events as org_events
 
 # A resync stamps what it read this long before it started: an event that committed in
 # organization while the resync was reading is applied again afterwards (same values).
@@ -124,47 +124,47 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
     def _apply(self, apply, event):
         apply(self.db, event.data, event.occurred_at)
 
-    @event_handler("organization", "unit_created")
+    @event_handler(org_events.UNIT_CREATED)
     def on_unit_created(self, event):
         self._apply(directory.unit_created, event)
 
-    @event_handler("organization", "unit_renamed")
+    @event_handler(org_events.UNIT_RENAMED)
     def on_unit_renamed(self, event):
         self._apply(directory.unit_renamed, event)
 
-    @event_handler("organization", "unit_moved")
+    @event_handler(org_events.UNIT_MOVED)
     def on_unit_moved(self, event):
         self._apply(directory.unit_moved, event)
 
-    @event_handler("organization", "unit_closed")
+    @event_handler(org_events.UNIT_CLOSED)
     def on_unit_closed(self, event):
         self._apply(directory.unit_closed, event)
 
-    @event_handler("organization", "union_established")
+    @event_handler(org_events.UNION_ESTABLISHED)
     def on_union_established(self, event):
         self._apply(directory.union_changed, event)
 
-    @event_handler("organization", "union_closed")
+    @event_handler(org_events.UNION_CLOSED)
     def on_union_closed(self, event):
         self._apply(directory.union_changed, event)
 
-    @event_handler("organization", "member_joined")
+    @event_handler(org_events.MEMBER_JOINED)
     def on_member_joined(self, event):
         self._apply(directory.member_changed, event)
 
-    @event_handler("organization", "member_updated")
+    @event_handler(org_events.MEMBER_UPDATED)
     def on_member_updated(self, event):
         self._apply(directory.member_changed, event)
 
-    @event_handler("organization", "member_left")
+    @event_handler(org_events.MEMBER_LEFT)
     def on_member_left(self, event):
         self._apply(directory.member_changed, event)
 
-    @event_handler("organization", "role_assigned")
+    @event_handler(org_events.ROLE_ASSIGNED)
     def on_role_assigned(self, event):
         self._apply(directory.role_changed, event)
 
-    @event_handler("organization", "role_ended")
+    @event_handler(org_events.ROLE_ENDED)
     def on_role_ended(self, event):
         self._apply(directory.role_changed, event)
 

@@ -14,6 +14,7 @@ from sqlalchemy import case, func, select
 
 from gonghui import service as kit
 from gonghui.actor import SYSTEM_TICK, Actor
+from gonghui.audit import record_resync
 from gonghui.daily import begin_day
 from gonghui.entrypoints import event_handler, rpc
 from gonghui.errors import Conflict, NotFound
@@ -37,6 +38,7 @@ from services.deeds.models import (
     Setting,
     SupervisionOrder,
 )
+from services.organization import events as org_events
 
 READ_MODEL = Actor("service", "deeds")
 
@@ -125,61 +127,61 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
 
     # ------------------------------------------------------------ read model of the tree
 
-    @event_handler("organization", "unit_created")
+    @event_handler(org_events.UNIT_CREATED)
     def on_unit_created(self, event):
         d = event.data
         directory.apply_unit(self.db, d["unit_id"], d["unit_name"], d["parent_id"])
 
-    @event_handler("organization", "unit_renamed")
+    @event_handler(org_events.UNIT_RENAMED)
     def on_unit_renamed(self, event):
         unit = self.db.get(directory.DirectoryUnit, event.data["unit_id"])
         directory.apply_unit(self.db, event.data["unit_id"], event.data["unit_name"],
                              unit.parent_id if unit else None)
 
-    @event_handler("organization", "unit_moved")
+    @event_handler(org_events.UNIT_MOVED)
     def on_unit_moved(self, event):
         d = event.data
         directory.apply_unit(self.db, d["unit_id"], d["unit_name"], d["new_parent_id"])
         directory.reopen_orders_at_top(self.db)
 
-    @event_handler("organization", "unit_closed")
+    @event_handler(org_events.UNIT_CLOSED)
     def on_unit_closed(self, event):
         unit = self.db.get(directory.DirectoryUnit, event.data["unit_id"])
         directory.apply_unit(self.db, event.data["unit_id"], event.data["unit_name"],
                              unit.parent_id if unit else None, closed=True)
 
-    @event_handler("organization", "union_established")
+    @event_handler(org_events.UNION_ESTABLISHED)
     def on_union_established(self, event):
         d = event.data
         directory.apply_union(self.db, d["union_id"], d["unit_id"], d["level"])
         directory.reopen_orders_at_top(self.db)
 
-    @event_handler("organization", "union_closed")
+    @event_handler(org_events.UNION_CLOSED)
     def on_union_closed(self, event):
         d = event.data
         directory.apply_union(self.db, d["union_id"], d["unit_id"], d["level"], closed=True)
 
-    @event_handler("organization", "member_joined")
+    @event_handler(org_events.MEMBER_JOINED)
     def on_member_joined(self, event):
         d = event.data
         directory.apply_member(self.db, d["member_id"], d["name"], d["unit_id"])
 
-    @event_handler("organization", "member_updated")
+    @event_handler(org_events.MEMBER_UPDATED)
     def on_member_updated(self, event):
         d = event.data
         directory.apply_member(self.db, d["member_id"], d["name"], d["unit_id"])
 
-    @event_handler("organization", "member_left")
+    @event_handler(org_events.MEMBER_LEFT)
     def on_member_left(self, event):
         d = event.data
         directory.apply_member(self.db, d["member_id"], d["name"], d["unit_id"], left=True)
 
-    @event_handler("organization", "role_assigned")
+    @event_handler(org_events.ROLE_ASSIGNED)
     def on_role_assigned(self, event):
         d = event.data
         directory.apply_role(self.db, d["member_id"], d["union_id"], d["role"], True)
 
-    @event_handler("organization", "role_ended")
+    @event_handler(org_events.ROLE_ENDED)
     def on_role_ended(self, event):
         d = event.data
         directory.apply_role(self.db, d["member_id"], d["union_id"], d["role"], False)
@@ -188,7 +190,9 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
     def resync_directory(self):
         """Replace the read model of the tree with organization's current snapshot."""
         directory.replace_all(self.db, self.organization.directory_snapshot())
-        return directory.counts(self.db)
+        counts = directory.counts(self.db)
+        record_resync(self.db, self.actor(), self.name, counts)
+        return counts
 
     @rpc(result=s.DirectoryOut)
     def directory_counts(self):

@@ -11,17 +11,18 @@ Entrypoints are thin: the rules live in ``rules.py``, fan-out in ``fanout.py``, 
 model in ``directory.py``, sending in ``dispatcher.py`` and ``channels/``.
 """
 
-import importlib
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select, update
 
 from gonghui import service as kit
+from gonghui.audit import record_resync
 from gonghui.clock import CHINA, today
 from gonghui.entrypoints import event_handler, rpc
 from gonghui.errors import Conflict, NotFound, ValidationError
-from gonghui.events import emit
+from gonghui.events import emit, record_change, types_of
 from gonghui.rpc_client import ServiceRpc
+from services.activities import events as activities_events
 from services.deeds import events as deeds_events
 from services.notifications import directory, events, rules
 from services.notifications import schemas as s
@@ -40,25 +41,22 @@ from services.notifications.models import (
     UnitRobot,
     WebhookSubscription,
 )
-from services.organization import events as org_events  # noqa: F401 - declares the catalog
-
-try:  # the catalog validates activities' envelopes once its contract is there
-    importlib.import_module("services.activities.events")
-except ImportError:  # pragma: no cover - consumed by name until then
-    pass
+from services.organization import events as org_events
 
 # What this service consumes. Organization: its read model of the tree, and the reminders
 # of terms, tasks and regulations; deeds: everything (reminders, and webhooks may subscribe
 # to any of it); activities: its reminders.
-HANDLED = {
-    "organization": directory.DIRECTORY_EVENTS + (
-        "term_expiring", "term_expired", "action_item_created", "regulation_issued"),
-    "deeds": tuple(sorted(d.name for d in vars(deeds_events).values()
-                          if getattr(d, "producer", None) == "deeds")),
-    "activities": ("activity_upcoming", "activity_cancelled", "signup_promoted",
-                   "checkup_missing"),
-}
-s.CONSUMED.update(f"{source}.{name}" for source, names in HANDLED.items() for name in names)
+# The producers' event types, named from their contract modules.
+_ORGANIZATION, _ACTIVITIES = types_of(org_events), types_of(activities_events)
+HANDLED = (
+    *(_ORGANIZATION[name] for name in directory.DIRECTORY_EVENTS + (
+        "term_expiring", "term_expired", "follow_up_overdue", "action_item_created",
+        "regulation_issued")),
+    *sorted(types_of(deeds_events).values(), key=lambda declared: declared.name),
+    *(_ACTIVITIES[name] for name in ("activity_upcoming", "activity_cancelled",
+                                     "signup_promoted", "checkup_missing")),
+)
+s.CONSUMED.update(declared.type for declared in HANDLED)
 s.CONSUMED.add(events.WEBHOOK_DISABLED.type)  # our own: fanned out in-process
 ROLES_TO_SYNC = ("chair", "vice_chair", "committee_member", "cadre")
 
@@ -149,8 +147,12 @@ class NotificationsService(kit.ServiceBase):
                 raise NotFound("no such inbox items for this member",
                                {"item_ids": [f"item {i} not found" for i in missing]})
             query = query.where(InboxItem.id.in_(item_ids))
-        marked = self.db.execute(query.values(read_at=datetime.now(UTC))).rowcount
-        return {"member_id": member_id, "unread": self._unread(member_id), "marked": marked}
+        marked = sorted(self.db.scalars(query.values(read_at=datetime.now(UTC))
+                                        .returning(InboxItem.id)))
+        record_change(self.db, self.actor(), "notifications.inbox_read", ("inbox", member_id),
+                      {"item_ids": marked, "all": all})
+        return {"member_id": member_id, "unread": self._unread(member_id),
+                "marked": len(marked)}
 
     # ------------------------------------------------------------ preferences
 
@@ -492,7 +494,9 @@ class NotificationsService(kit.ServiceBase):
             if (role.member_id, role.union_id, role.role) not in held:
                 role.ends_on = as_of
         self.db.flush()
-        return {**self._stats(), "as_of": as_of}
+        counts = {**self._stats(), "as_of": as_of}
+        record_resync(self.db, self.actor(), self.name, counts)
+        return counts
 
     def _ensure_role(self, member_id, union_id, unit_id, role, as_of):
         current = self.db.scalar(select(DirRole.id).where(
@@ -504,16 +508,16 @@ class NotificationsService(kit.ServiceBase):
                                             "starts_on": as_of, "ends_on": None})
 
 
-def _handler(source, name):
+def _handler(declared):
     def handle(self, event):
         self._consume(event)
 
-    handle.__name__ = handle.__qualname__ = f"on_{source}_{name}"
-    handle.__doc__ = f"Consumes ``{source}.{name}``: read model, rules, webhooks."
-    return event_handler(source, name)(handle)
+    handle.__name__ = handle.__qualname__ = f"on_{declared.producer}_{declared.name}"
+    handle.__doc__ = f"Consumes ``{declared.type}``: read model, rules, webhooks."
+    return event_handler(declared)(handle)
 
 
 # One reliable handler (its own quorum queue, inbox dedupe, retries, DLQ) per event type.
-for _source, _names in HANDLED.items():
-    for _name in _names:
-        setattr(NotificationsService, f"on_{_source}_{_name}", _handler(_source, _name))
+for _declared in HANDLED:
+    setattr(NotificationsService, f"on_{_declared.producer}_{_declared.name}",
+            _handler(_declared))
