@@ -1,9 +1,11 @@
-"""What every service class starts from: its database, the current actor, health checks."""
+"""What every service class starts from: its database, the current actor, health checks and
+the readable audit trail."""
 
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 
 from gonghui.actor import CurrentActor
+from gonghui.audit import AuditEntrypoints
 from gonghui.calendar import WorkingCalendar
 from gonghui.daily import DailyTimer
 from gonghui.db import Database
@@ -12,7 +14,7 @@ from gonghui.health import HealthEntrypoints
 __all__ = ["DailyTimer", "ServiceBase", "WorkingDays"]
 
 
-class ServiceBase(HealthEntrypoints):
+class ServiceBase(HealthEntrypoints, AuditEntrypoints):
     db = Database()
     actor = CurrentActor()
     config = Config()

@@ -137,6 +137,25 @@ class ActionItemData(Schema):
     closing_note = fields.String(allow_none=True)
 
 
+class FollowUpOverdueData(Schema):
+    action_item_id = fields.Integer(required=True)
+    description = fields.String(required=True)
+    owner_unit_id = fields.Integer(required=True)
+    owner_unit_name = fields.String(required=True)
+    due_on = fields.Date(required=True)
+    days_overdue = fields.Integer(required=True)
+    as_of = fields.Date(required=True)
+    visit_id = fields.Integer(required=True)
+    visit_kind = fields.String(required=True)
+    visited_on = fields.Date(required=True)
+    visit_unit_id = fields.Integer(required=True)
+    visit_unit_name = fields.String(required=True)
+    parent_unit_id = fields.Integer(allow_none=True, metadata={
+        "description": "the unit of the union above the one serving the owner unit: the "
+                       "union the overdue follow-up is flagged to"})
+    parent_unit_name = fields.String(allow_none=True)
+
+
 class RegulationData(Schema):
     regulation_id = fields.Integer(required=True)
     title = fields.String(required=True)
@@ -183,6 +202,10 @@ ACTION_ITEM_CREATED = _declare("action_item_created", ActionItemData,
                                "A follow-up action or meeting task was assigned to a unit.")
 ACTION_ITEM_CLOSED = _declare("action_item_closed", ActionItemData,
                               "A follow-up action or meeting task was closed.")
+FOLLOW_UP_OVERDUE = _declare("follow_up_overdue", FollowUpOverdueData,
+                             "A field visit's follow-up action passed its due date unclosed: "
+                             "its owner unit is reminded and the union above it told, once "
+                             "per action.")
 REGULATION_DRAFTED = _declare("regulation_drafted", RegulationData, "A regulation was drafted.")
 REGULATION_ISSUED = _declare("regulation_issued", RegulationData, "A regulation was issued.")
 REGULATION_REVISED = _declare("regulation_revised", RegulationData,
