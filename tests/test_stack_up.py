@@ -261,3 +261,50 @@ def test_the_stack_as_bin_up_starts_it_delivers_e_mail_to_the_sink(stack):
             "the replayed delivery marked sent")
         assert sent["attempts"] == 1
         assert not dead()
+
+
+def test_a_consumer_in_its_own_process_dead_letters_a_malformed_event(stack):
+    """Deeds as its own `nameko run` process (nothing else imported beside it) validates
+    organization's events against organization's contract: a unit_created whose data breaks
+    the contract goes to its handler's dead-letter queue with the reason, and the next valid
+    event is handled as usual."""
+    import uuid
+
+    import requests
+    from kombu import Connection, Exchange, Producer
+
+    from gonghui.entrypoints import handler_queue_name
+
+    gonghui("start", timeout=START_TIMEOUT + 60)
+    vhost = stack["GONGHUI_VHOST"]
+    admin_user, admin_password = infra.RABBIT_ADMIN
+    body = {"id": str(uuid.uuid4()), "type": "organization.unit_created", "version": 1,
+            "occurred_at": "2021-03-01T00:00:00+00:00", "producer": "organization",
+            "actor": {"kind": "system", "id": "test"},
+            "data": {"unit_id": "not a number", "unit_name": "坏数据"}}
+    uri = (f"amqp://{admin_user}:{admin_password}@{infra.RABBIT_HOST}:{infra.RABBIT_PORT}/"
+           + requests.utils.quote(vhost, safe=""))
+    with Connection(uri) as conn:
+        Producer(conn.channel()).publish(
+            body, exchange=Exchange("organization.events", type="topic", durable=True),
+            routing_key="unit_created", serializer="json", delivery_mode=2)
+    dlq = handler_queue_name("organization", "unit_created", "deeds", "on_unit_created") + ".dlq"
+    url = f"{infra.RABBIT_API}/queues/{requests.utils.quote(vhost, safe='')}/{dlq}"
+
+    def dead_lettered():
+        reply = requests.get(url, auth=infra.RABBIT_ADMIN, timeout=10)
+        return reply.ok and reply.json().get("messages", 0) == 1
+    wait_until(dead_lettered, 60, "the malformed event reaches deeds' dead-letter queue")
+    got = requests.post(f"{url}/get", auth=infra.RABBIT_ADMIN, timeout=10, json={
+        "count": 1, "ackmode": "reject_requeue_true", "encoding": "auto"}).json()[0]
+    assert "invalid organization.unit_created data" in got["properties"]["headers"][
+        "x-gonghui-error"]
+    assert "unit_id" in got["properties"]["headers"]["x-gonghui-error"]
+
+    r = runner.Runner()
+    with cluster_rpc(r.operator_amqp_uri(), actor="operator:stack-test", timeout=30) as rpc:
+        before = rpc.deeds.directory_counts()["units"]
+        rpc.organization.create_unit(code=f"U-{stack['GONGHUI_DB_PREFIX']}", name="神木光伏电站",
+                                     kind="company")
+        wait_until(lambda: rpc.deeds.directory_counts()["units"] == before + 1, 30,
+                   "deeds handles the next valid event")
