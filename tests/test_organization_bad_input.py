@@ -68,6 +68,8 @@ BAD_INPUT = {
                     "file_format"),
     "export_file": ({"kind": "pets", "file_format": "csv"}, "kind"),
     "health": ({"verbose": True}, "_schema"),
+    "audit_history": ({"entity_type": "unit", "entity_id": 1, "limit": 0}, "limit"),
+    "terms_due": ({"unit_id": 1, "within_days": -1}, "within_days"),
     "directory_snapshot": ({"since": 1}, "_schema"),
 }
 

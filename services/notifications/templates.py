@@ -148,6 +148,22 @@ TEMPLATES = {
                "Dear {recipient_name},\nyour objection to the deed item “{item_title}” was "
                "reviewed: {status}."),
     },
+    "commitment_made": {
+        "zh": ("【公开承诺】{title}",
+               "{recipient_name}：\n{owner_unit_name}{owner_member_name}作出公开承诺"
+               "「{title}」：{metric}目标{target}，期限{starts_on}至{ends_on}。欢迎监督。"),
+        "en": ("Public commitment: {title}",
+               "Dear {recipient_name},\n{owner_unit_name} {owner_member_name} committed to "
+               "“{title}”: {metric} {target}, from {starts_on} to {ends_on}."),
+    },
+    "commitment_reported": {
+        "zh": ("【承诺进展】{title}",
+               "{recipient_name}：\n{owner_unit_name}{owner_member_name}的公开承诺「{title}」"
+               "最新进展：{metric}已达{achieved}（目标{target}，期限至{ends_on}）。"),
+        "en": ("Commitment progress: {title}",
+               "Dear {recipient_name},\n{owner_unit_name} {owner_member_name} reports on "
+               "“{title}”: {metric} {achieved} of {target} (until {ends_on})."),
+    },
     "term_expiring": {
         "zh": ("【换届提醒】{union_name}",
                "{recipient_name}：\n{union_name}第{number}届委员会任期将于{ends_on}届满"
@@ -163,6 +179,35 @@ TEMPLATES = {
         "en": ("Term expired: {union_name}",
                "Dear {recipient_name},\nthe term of the {number}th committee of {union_name} "
                "ended on {ends_on} with no election recorded: hold it now."),
+    },
+    "term_expiring_parent": {
+        "zh": ("【换届提醒】{union_name}",
+               "{recipient_name}：\n下级工会{union_name}第{number}届委员会任期将于{ends_on}届满"
+               "（还有{days_left}天），请督促其及时筹备换届选举。"),
+        "en": ("Term ending below: {union_name}",
+               "Dear {recipient_name},\nthe term of the {number}th committee of {union_name}, "
+               "a union under yours, ends on {ends_on} ({days_left} days left): see that it "
+               "prepares the election."),
+    },
+    "follow_up_overdue": {
+        "zh": ("【跟进事项逾期】{owner_unit_name}",
+               "{recipient_name}：\n{visited_on}在{visit_unit_name}调研时提出的跟进事项"
+               "「{description}」由{owner_unit_name}负责，已于{due_on}到期，逾期{days_overdue}天"
+               "仍未办结，请尽快落实并办结。"),
+        "en": ("Follow-up overdue: {owner_unit_name}",
+               "Dear {recipient_name},\nthe follow-up “{description}” of the field visit to "
+               "{visit_unit_name} on {visited_on}, owned by {owner_unit_name}, was due on "
+               "{due_on} and is {days_overdue} days overdue: carry it out and close it."),
+    },
+    "follow_up_overdue_parent": {
+        "zh": ("【跟进事项逾期】{owner_unit_name}",
+               "{recipient_name}：\n{owner_unit_name}负责的跟进事项「{description}」"
+               "（{visited_on}在{visit_unit_name}调研时提出）已于{due_on}到期，逾期{days_overdue}天"
+               "仍未办结，请督促落实。"),
+        "en": ("Follow-up overdue below: {owner_unit_name}",
+               "Dear {recipient_name},\nthe follow-up “{description}” owned by "
+               "{owner_unit_name} (field visit to {visit_unit_name} on {visited_on}) was due "
+               "on {due_on} and is {days_overdue} days overdue: see that it is carried out."),
     },
     "action_item_created": {
         "zh": ("【工作任务】{owner_unit_name}",
@@ -241,6 +286,11 @@ LINKS = {
     "objection_raised": "/deeds/items/{item_id}", "objection_reviewed": "/deeds/items/{item_id}",
     "term_expiring": "/organization/units/{unit_id}",
     "term_expired": "/organization/units/{unit_id}",
+    "term_expiring_parent": "/organization/units/{unit_id}",
+    "follow_up_overdue": "/organization/action-items/{action_item_id}",
+    "follow_up_overdue_parent": "/organization/action-items/{action_item_id}",
+    "commitment_made": "/deeds/commitments/{commitment_id}",
+    "commitment_reported": "/deeds/commitments/{commitment_id}",
     "action_item_created": "/organization/action-items/{action_item_id}",
     "regulation_issued": "/organization/regulations/{regulation_id}",
     "activity_upcoming": "/activities/{activity_id}",
@@ -285,6 +335,8 @@ def format_value(value, language):
         return ""
     if isinstance(value, bool):
         return ("是" if value else "否") if language == "zh" else ("yes" if value else "no")
+    if isinstance(value, float):  # 6.0 → 6, 3.5999999999999996 → 3.6
+        return f"{value:.4f}".rstrip("0").rstrip(".")
     if isinstance(value, list | dict):
         return ""
     return str(value)

@@ -174,6 +174,17 @@ class ActionItem(Model):
     closing_note: Mapped[str | None] = mapped_column(Text)
 
 
+class ActionItemNotice(Model):
+    """One row per reminder sent about a follow-up action, so each goes out exactly once."""
+
+    __tablename__ = "action_item_notices"
+
+    action_item_id: Mapped[int] = mapped_column(ForeignKey("action_items.id"),
+                                                primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    sent_for: Mapped[date] = mapped_column(Date)
+
+
 class Regulation(Model):
     """A regulation or work document (制度), e.g. the year's work points (工作要点)."""
 

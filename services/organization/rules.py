@@ -63,6 +63,27 @@ def term_notices_due(ends_on, as_of, already_sent):
     return due
 
 
+def term_standing(ends_on, as_of, within_days):
+    """Where a term open on ``as_of`` stands: ``expired`` once its last day has passed (the
+    day ``term_notices_due`` sends ``expired``), ``due`` when it ends within ``within_days``
+    (its last day counted: 0 means ending today), otherwise None."""
+    days_left = (ends_on - as_of).days
+    if days_left < 0:
+        return "expired"
+    return "due" if days_left <= within_days else None
+
+
+FOLLOW_UP_OVERDUE = "overdue"
+
+
+def follow_up_notices_due(due_on, as_of, already_sent):
+    """Which reminders of an open follow-up action are due on ``as_of``: ``overdue`` once,
+    from the first day after its due date (the due date itself is still in time)."""
+    if as_of > due_on and FOLLOW_UP_OVERDUE not in already_sent:
+        return [FOLLOW_UP_OVERDUE]
+    return []
+
+
 def check_term_dates(starts_on, ends_on):
     if ends_on <= starts_on:
         raise Conflict("a term must end after it starts", {"ends_on": ["not after starts_on"]})

@@ -134,6 +134,13 @@ class RecordElection(UnitId):
     notes = Text(2000, load_default=None)
 
 
+class TermsDueQuery(Page):
+    unit_id = Id(required=True)
+    as_of = AsOf()
+    within_days = fields.Integer(strict=True, load_default=90,
+                                 validate=validate.Range(min=0, max=3650))
+
+
 class CoverageQuery(Arguments):
     as_of = AsOf()
     unit_id = Id(load_default=None)
@@ -316,10 +323,26 @@ class ElectionOut(Schema):
     committee = fields.List(fields.Dict())
 
 
+class TermDueOut(Schema):
+    unit_id = fields.Integer()
+    unit_name = fields.String()
+    depth = fields.Integer(metadata={"description": "below the unit asked about (0: itself)"})
+    union_id = fields.Integer()
+    union_name = fields.String()
+    level = fields.String()
+    term_id = fields.Integer()
+    number = fields.Integer()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    days_left = fields.Integer(metadata={"description": "negative once the term has expired"})
+    status = fields.String(metadata={"description": "expired | due"})
+
+
 class TickOut(Schema):
     as_of = fields.Date()
     term_expiring = fields.Integer()
     term_expired = fields.Integer()
+    follow_up_overdue = fields.Integer()
 
 
 class DomainCoverage(Schema):

@@ -23,6 +23,7 @@ from services.organization import events, importer, rules
 from services.organization import schemas as s
 from services.organization.models import (
     ActionItem,
+    ActionItemNotice,
     Election,
     FieldVisit,
     Meeting,
@@ -461,6 +462,32 @@ class OrganizationService(kit.DailyTimer, kit.ServiceBase):
             raise NotFound(f"unit {unit_id} has no current term", {"unit_id": ["no term"]})
         return term
 
+    @rpc(args=s.TermsDueQuery, result=s.TermDueOut, many=True, errors=(NotFound,))
+    def terms_due(self, unit_id, as_of, within_days, limit, offset):
+        """Unions of the unit and every unit below it whose term open on ``as_of`` has
+        expired (``status`` ``expired``: no election recorded) or ends within
+        ``within_days`` (``due``; default 90), the longest expired first: what a union's
+        office chases for the elections (换届) below it."""
+        get(self.db, Unit, unit_id, "unit")
+        below = subtree_ids(self.db, unit_id)
+        rows = []
+        for term, union, unit in self.db.execute(
+                select(Term, Union, Unit).join(Union, Union.id == Term.union_id)
+                .join(Unit, Unit.id == Union.unit_id).where(Union.unit_id.in_(below))):
+            if not (rules.open_on(union.established_on, union.closed_on, as_of)
+                    and rules.open_on(term.starts_on, term.closed_on, as_of)):
+                continue
+            status = rules.term_standing(term.ends_on, as_of, within_days)
+            if status is not None:
+                rows.append({"unit_id": unit.id, "unit_name": unit.name,
+                             "depth": below[unit.id], "union_id": union.id,
+                             "union_name": union.name, "level": union.level,
+                             "term_id": term.id, "number": term.number,
+                             "starts_on": term.starts_on, "ends_on": term.ends_on,
+                             "days_left": (term.ends_on - as_of).days, "status": status})
+        rows.sort(key=lambda r: (r["ends_on"], r["unit_id"]))
+        return rows[offset:offset + limit]
+
     @rpc(args=s.RecordElection, result=s.ElectionOut, writes=True,
          errors=(NotFound, Conflict))
     def record_election(self, unit_id, held_on, term_starts_on, term_ends_on, committee,
@@ -524,9 +551,9 @@ class OrganizationService(kit.DailyTimer, kit.ServiceBase):
     @rpc(args=s.Tick, result=s.TickOut, writes=True)
     def tick(self, as_of):
         """The day's periodic work for ``as_of``: term reminders 90 and 30 days before a
-        term ends and once after it ended, each exactly once. Idempotent."""
+        term ends and once after it ended, and a reminder of each field visit's follow-up
+        action still open after its due date, each exactly once. Idempotent."""
         return self._tick(as_of)
-
 
     def _tick(self, as_of):
         begin_day(self.db, self.tick_name, as_of)
@@ -551,7 +578,42 @@ class OrganizationService(kit.DailyTimer, kit.ServiceBase):
                 self._emit(declared, data, ("union", union.id), actor=SYSTEM_TICK,
                            changes={"notice": kind, "as_of": as_of.isoformat()})
                 counts["term_expired" if kind == "expired" else "term_expiring"] += 1
+        counts["follow_up_overdue"] = self._follow_ups_overdue(as_of)
         return {"as_of": as_of, **counts}
+
+    def _follow_ups_overdue(self, as_of):
+        """Remind each field visit's follow-up action open past its due date, once: to its
+        owner unit, flagged to the union above (``follow_up_overdue``)."""
+        open_items = self.db.execute(
+            select(ActionItem, FieldVisit)
+            .join(FieldVisit, FieldVisit.id == ActionItem.source_id)
+            .where(ActionItem.source_type == "field_visit",
+                   (ActionItem.closed_on.is_(None)) | (ActionItem.closed_on > as_of))
+            .order_by(ActionItem.id)).all()
+        sent = {}
+        for notice in self.db.scalars(select(ActionItemNotice).where(
+                ActionItemNotice.action_item_id.in_([i.id for i, _ in open_items]))):
+            sent.setdefault(notice.action_item_id, set()).add(notice.kind)
+        count = 0
+        for item, visit in open_items:
+            for kind in rules.follow_up_notices_due(item.due_on, as_of,
+                                                    sent.get(item.id, set())):
+                self.db.add(ActionItemNotice(action_item_id=item.id, kind=kind,
+                                             sent_for=as_of))
+                chain = union_chain(self.db, item.owner_unit_id)
+                parent_unit = chain[1][0] if len(chain) > 1 else None
+                visited = self.db.get(Unit, visit.unit_id)
+                data = {**self._action_data(item), "days_overdue": (as_of - item.due_on).days,
+                        "as_of": as_of, "visit_id": visit.id, "visit_kind": visit.kind,
+                        "visited_on": visit.visited_on, "visit_unit_id": visited.id,
+                        "visit_unit_name": visited.name,
+                        "parent_unit_id": parent_unit.id if parent_unit else None,
+                        "parent_unit_name": parent_unit.name if parent_unit else None}
+                self._emit(events.FOLLOW_UP_OVERDUE, data, ("action_item", item.id),
+                           actor=SYSTEM_TICK, changes={"notice": kind,
+                                                       "as_of": as_of.isoformat()})
+                count += 1
+        return count
 
     # ------------------------------------------------------------ coverage
 
