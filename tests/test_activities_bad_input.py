@@ -2,11 +2,14 @@
 and nothing written."""
 
 
+from datetime import timedelta
+
 import pytest
 
 from deploy import demo_activities
 from deploy.demo import load_demo as load_organization
 from gonghui.actor import Actor
+from gonghui.clock import today
 from gonghui.errors import Conflict, Forbidden, NotFound, ValidationError
 from services.activities.service import ActivitiesService
 from services.organization.service import OrganizationService
@@ -18,7 +21,9 @@ from tests.bad_input import (
     rpc_methods,
 )
 
-WHEN = {"starts_at": "2026-12-18T09:00:00", "ends_at": "2026-12-18T11:00:00"}
+# a day in the future whatever the date the suite runs on: not held yet
+LATER = (today() + timedelta(days=60)).isoformat()
+WHEN = {"starts_at": f"{LATER}T09:00:00", "ends_at": f"{LATER}T11:00:00"}
 GOAL = {"description": "全覆盖", "metric": "checkup_coverage", "target": 1.0}
 
 # For each method: arguments with one bad value, and the field the error must name.
@@ -35,7 +40,7 @@ BAD_INPUT = {
     "close_facility": ({"facility_id": 1}, "reason"),
     "list_facilities": ({"status": "ruined"}, "status"),
     "schedule_activity": ({"kind": "lecture", "name": "讲座", "organiser_unit_id": 1,
-                           "starts_at": "2026-12-18T11:00:00", "ends_at": "2026-12-18T09:00:00"},
+                           "starts_at": f"{LATER}T11:00:00", "ends_at": f"{LATER}T09:00:00"},
                           "ends_at"),
     "cancel_activity": ({"activity_id": 1, "reason": "   "}, "reason"),
     "get_activity": ({"activity_id": 0}, "activity_id"),
@@ -59,6 +64,7 @@ BAD_INPUT = {
     "figures": ({"unit_id": "company"}, "unit_id"),
     "tick": ({"as_of": "soon"}, "as_of"),
     "health": ({"verbose": True}, "_schema"),
+    "audit_history": ({"entity_type": "Campaign", "entity_id": 1}, "entity_type"),
 }
 
 # Well-formed calls that the current state must refuse.
