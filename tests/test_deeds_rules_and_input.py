@@ -62,6 +62,7 @@ BAD_INPUT = {
     "list_focus_areas": ({"lang": "en"}, "_schema"),
     "name_focus_areas": ({"names": {"weather": "天气"}}, "names"),
     "health": ({"deep": True}, "_schema"),
+    "audit_history": ({"entity_type": "item", "entity_id": ""}, "entity_id"),
 }
 
 # Otherwise valid calls with a NUL byte or a lone surrogate in a string (the path of the

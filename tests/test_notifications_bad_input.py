@@ -53,6 +53,7 @@ BAD_INPUT = {
     "directory_stats": ({"verbose": True}, "_schema"),
     "resync_directory": ({"full": True}, "_schema"),
     "health": ({"verbose": True}, "_schema"),
+    "audit_history": ({"entity_type": "inbox", "entity_id": 1, "offset": -1}, "offset"),
 }
 
 # Well-formed calls that the current state must refuse.
