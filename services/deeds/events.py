@@ -3,8 +3,9 @@
 Payloads carry the item with its names, owner unit and responsible person, and for
 reminders the member ids of who should hear of it (``recipient_member_ids``) and the unit
 whose officers are concerned, so consumers such as notifications act without calling back.
-Ideas' submitters are carried on every item event made from their idea (the design's
-"those who proposed an idea are told whenever its deed moves").
+Ideas' submitters are carried on every item event made from their idea, and on notices and
+evaluations that take such items in (the design's "those who proposed an idea are told
+whenever its deed moves").
 """
 
 from marshmallow import Schema, fields
@@ -103,6 +104,9 @@ class NoticeData(Schema):
     item_ids = fields.List(fields.Integer(), required=True)
     noticed_item_ids = fields.List(fields.Integer(), load_default=list)
     non_conforming_item_ids = fields.List(fields.Integer(), load_default=list)
+    idea_submitter_member_ids = fields.List(fields.Integer(), load_default=list, metadata={
+        "description": "who proposed the golden ideas behind its items: all of them when "
+                       "the notice opens, the publicly noticed ones when it closes"})
 
 
 class ObjectionData(ItemRef):
@@ -131,6 +135,8 @@ class EvaluationData(Schema):
     quarter = fields.Integer(required=True)
     weights = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
     ranking = fields.List(fields.Nested(UnitScore), required=True)
+    idea_submitter_member_ids = fields.List(fields.Integer(), load_default=list, metadata={
+        "description": "who proposed the golden ideas behind the items evaluated"})
 
 
 class CommitmentData(Schema):

@@ -902,12 +902,17 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
 
     def _notice_data(self, notice):
         items = list(self.db.scalars(select(Item).where(Item.id.in_(notice.item_ids))))
+        noticed = [i for i in items if i.status == "noticed"]
+        # An open notice concerns all its items; a closed one those it publicly noticed.
+        concerned = items if notice.status == "open" else noticed
         return {"notice_id": notice.id, "year": notice.year, "quarter": notice.quarter,
                 "opens_on": notice.opens_on, "closes_on": notice.closes_on,
                 "item_ids": notice.item_ids,
-                "noticed_item_ids": sorted(i.id for i in items if i.status == "noticed"),
+                "noticed_item_ids": sorted(i.id for i in noticed),
                 "non_conforming_item_ids": sorted(i.id for i in items
-                                                  if i.status == "non_conforming")}
+                                                  if i.status == "non_conforming"),
+                "idea_submitter_member_ids": sorted(
+                    {self._idea_submitter(i.idea_id) for i in concerned} - {None})}
 
     def _evaluation(self, as_of, counts):
         year, quarter = rules.previous_quarter(*rules.quarter_of(as_of))
@@ -929,9 +934,16 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
                                 weights=weights, ranking=ranking)
         self.db.add(evaluation)
         self.db.flush()
+        _, last = rules.quarter_bounds(year, quarter)
+        submitters = self.db.scalars(
+            select(Idea.submitter_member_id).distinct()
+            .join(Item, Item.idea_id == Idea.id).join(DeedList, DeedList.id == Item.list_id)
+            .where(DeedList.year == year, Item.created_on <= last,
+                   Idea.submitter_member_id.is_not(None)))
         self._emit(events.EVALUATION_PUBLISHED, {
             "evaluation_id": evaluation.id, "year": year, "quarter": quarter,
-            "weights": weights, "ranking": ranking}, ("evaluation", evaluation.id),
+            "weights": weights, "ranking": ranking,
+            "idea_submitter_member_ids": sorted(submitters)}, ("evaluation", evaluation.id),
             actor=SYSTEM_TICK)
         counts["evaluation_published"] += 1
 

@@ -1,5 +1,6 @@
-"""The default reminder rules, seeded by the first migration; operators change them by RPC
-(``update_rule``, ``create_rule``), validated like any other input.
+"""The default reminder rules, seeded by the migrations (the first, and a revision for each
+later change of defaults) and added by key at a replica's start when missing; operators
+change them by RPC (``update_rule``, ``create_rule``), validated like any other input.
 
 Subject and period make the dedupe key: a monthly report reminder is "the same" for one item
 and one month, an escalation for one order and one escalation level, and so on.
@@ -14,6 +15,12 @@ def rule(key, event_type, audience, template, urgency, kind, subject, period,
     return {"key": key, "event_type": event_type, "audience": audience, "channels": channels,
             "template": template, "urgency": urgency, "kind": kind, "subject": subject,
             "period": period, "description": description}
+
+
+def submitter_rule(event, template, urgency, subject, period, description=""):
+    """The idea's submitter hears in the inbox of a move of the deed made from the idea."""
+    return rule(f"{event}.submitter", f"deeds.{event}", ["idea_submitter"], template, urgency,
+                "idea", subject, period, channels=["inbox"], description=description)
 
 
 DEFAULT_RULES = [
@@ -62,13 +69,34 @@ DEFAULT_RULES = [
          "item_progressed", "low", "idea", "item:{item_id}", "{progress}",
          channels=["inbox"]),
     rule("item_completed.submitter", "deeds.item_completed", ["idea_submitter"],
-         "item_completed", "normal", "idea", "item:{item_id}", "completed"),
+         "item_completed", "normal", "idea", "item:{item_id}", "{completed_on}",
+         description="…each completion (one found non-conforming is completed again)."),
     rule("item_non_conforming", "deeds.item_non_conforming",
          ["responsible", "owner_unit_officers"], "item_non_conforming", "high", "task",
          "item:{item_id}", "{new_deadline}"),
     rule("item_non_conforming.submitter", "deeds.item_non_conforming", ["idea_submitter"],
          "item_non_conforming", "low", "idea", "item:{item_id}", "{new_deadline}",
          channels=["inbox"]),
+    # ---- deeds: …and of every other move of the deed made from their idea
+    submitter_rule("report_submitted", "report_submitted_submitter", "low", "item:{item_id}",
+                   "{period}", "Each monthly report, with its progress."),
+    submitter_rule("supervision_issued", "supervision_issued_submitter", "normal",
+                   "order:{order_id}", "issued"),
+    submitter_rule("supervision_escalated", "supervision_escalated_submitter", "normal",
+                   "order:{order_id}", "level-{escalation_level}"),
+    submitter_rule("supervision_closed", "supervision_closed", "low", "order:{order_id}",
+                   "closed"),
+    submitter_rule("notice_published", "notice_published_submitter", "normal",
+                   "notice:{notice_id}", "published",
+                   "Their deed is on the quarterly public notice."),
+    submitter_rule("notice_closed", "notice_closed_submitter", "normal", "notice:{notice_id}",
+                   "closed", "Their deed passed its public notice."),
+    submitter_rule("objection_reviewed", "objection_reviewed_submitter", "normal",
+                   "objection:{objection_id}", "{status}",
+                   "An objection to their deed was upheld or rejected."),
+    submitter_rule("evaluation_published", "evaluation_published_submitter", "low",
+                   "evaluation:{evaluation_id}", "published",
+                   "The quarter's evaluation that took their deed in."),
     rule("objection_raised", "deeds.objection_raised", ["responsible", "owner_unit_officers"],
          "objection_raised", "normal", "task", "objection:{objection_id}", "raised"),
     rule("objection_reviewed", "deeds.objection_reviewed", ["member"], "objection_reviewed",

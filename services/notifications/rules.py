@@ -26,7 +26,8 @@ OFFICER_ROLES = ("chair", "vice_chair")
 DATA_SELECTORS = {
     "recipients": ("recipient_member_ids",),
     "responsible": ("responsible_member_id",),
-    "idea_submitter": ("idea_submitter_member_id", "submitter_member_id"),
+    "idea_submitter": ("idea_submitter_member_id", "submitter_member_id",
+                       "idea_submitter_member_ids"),
     "member": ("member_id",),
     "owner": ("owner_member_id",),
     "signed_up": ("signed_up_member_ids", "participant_member_ids", "recipient_member_ids"),

@@ -133,6 +133,65 @@ TEMPLATES = {
                "Dear {recipient_name},\nthe deed item “{item_title}” ({owner_unit_name}) does "
                "not conform: {feedback}. Put it right by {new_deadline}."),
     },
+    "report_submitted_submitter": {
+        "zh": ("【项目进展】{item_title}：{period}月汇报",
+               "{recipient_name}：\n由您的金点子形成的实事项目「{item_title}」（{owner_unit_name}）"
+               "已提交{period}月度进展汇报，当前进度{progress}%。"),
+        "en": ("Progress: {item_title} ({period})",
+               "Dear {recipient_name},\nthe deed item “{item_title}” ({owner_unit_name}) made "
+               "from your idea reported for {period}: {progress}% done."),
+    },
+    "supervision_issued_submitter": {
+        "zh": ("【项目督办】{item_title}",
+               "{recipient_name}：\n{supervising_unit_name}已就由您的金点子形成的实事项目"
+               "「{item_title}」（{owner_unit_name}）下达督办单：{reason}，办结期限{deadline}。"),
+        "en": ("Under supervision: {item_title}",
+               "Dear {recipient_name},\n{supervising_unit_name} issued a supervision order on "
+               "the deed item “{item_title}” ({owner_unit_name}) made from your idea: "
+               "{reason}; to be settled by {deadline}."),
+    },
+    "supervision_escalated_submitter": {
+        "zh": ("【督办升级】{item_title}",
+               "{recipient_name}：\n由您的金点子形成的实事项目「{item_title}」（{owner_unit_name}）"
+               "的督办单逾期未办结，已升级至{escalated_to_unit_name}督办。"),
+        "en": ("Supervision escalated: {item_title}",
+               "Dear {recipient_name},\nthe supervision order on the deed item “{item_title}” "
+               "({owner_unit_name}) made from your idea was not settled in time and is "
+               "escalated to {escalated_to_unit_name}."),
+    },
+    "notice_published_submitter": {
+        "zh": ("【项目公示】{year}年第{quarter}季度实事项目公示",
+               "{recipient_name}：\n由您的金点子形成的实事项目已完成，列入{year}年第{quarter}季度"
+               "公示，公示期{opens_on}至{closes_on}，接受职工监督。"),
+        "en": ("On public notice: deed items of {year} Q{quarter}",
+               "Dear {recipient_name},\nthe deed item made from your idea is completed and on "
+               "the public notice of {year} Q{quarter}, open for objections from {opens_on} "
+               "to {closes_on}."),
+    },
+    "notice_closed_submitter": {
+        "zh": ("【公示期满】{year}年第{quarter}季度实事项目公示",
+               "{recipient_name}：\n{year}年第{quarter}季度公示已于{closes_on}期满，"
+               "由您的金点子形成的实事项目通过公示。"),
+        "en": ("Publicly noticed: deed items of {year} Q{quarter}",
+               "Dear {recipient_name},\nthe public notice of {year} Q{quarter} closed on "
+               "{closes_on}: the deed item made from your idea passed it."),
+    },
+    "objection_reviewed_submitter": {
+        "zh": ("【异议处理】{item_title}",
+               "{recipient_name}：\n职工对由您的金点子形成的实事项目「{item_title}」"
+               "（{owner_unit_name}）提出的异议已处理，结果：{status}。"),
+        "en": ("Objection reviewed: {item_title}",
+               "Dear {recipient_name},\nan objection to the deed item “{item_title}” "
+               "({owner_unit_name}) made from your idea was reviewed: {status}."),
+    },
+    "evaluation_published_submitter": {
+        "zh": ("【季度评价】{year}年第{quarter}季度实事项目评价",
+               "{recipient_name}：\n{year}年第{quarter}季度实事项目评价结果已发布，"
+               "由您的金点子形成的实事项目参加了本次评价。"),
+        "en": ("Evaluation: deed items of {year} Q{quarter}",
+               "Dear {recipient_name},\nthe evaluation of {year} Q{quarter} is published; the "
+               "deed item made from your idea was evaluated in it."),
+    },
     "objection_raised": {
         "zh": ("【公示异议】{item_title}",
                "{recipient_name}：\n公示中的实事项目「{item_title}」收到职工异议：{reason}。"
@@ -284,6 +343,13 @@ LINKS = {
     "idea_reviewed": "/deeds/ideas/{idea_id}", "item_progressed": "/deeds/items/{item_id}",
     "item_completed": "/deeds/items/{item_id}", "item_non_conforming": "/deeds/items/{item_id}",
     "objection_raised": "/deeds/items/{item_id}", "objection_reviewed": "/deeds/items/{item_id}",
+    "report_submitted_submitter": "/deeds/items/{item_id}",
+    "supervision_issued_submitter": "/deeds/items/{item_id}",
+    "supervision_escalated_submitter": "/deeds/items/{item_id}",
+    "notice_published_submitter": "/deeds/notices/{notice_id}",
+    "notice_closed_submitter": "/deeds/notices/{notice_id}",
+    "objection_reviewed_submitter": "/deeds/items/{item_id}",
+    "evaluation_published_submitter": "/deeds/evaluations/{year}/{quarter}",
     "term_expiring": "/organization/units/{unit_id}",
     "term_expired": "/organization/units/{unit_id}",
     "term_expiring_parent": "/organization/units/{unit_id}",
