@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 
 from deploy import demo_activities
 from deploy.demo import load_demo as load_organization
-from gonghui.docs import asyncapi_document, envelope_errors
+from deploy.docs import asyncapi_document, envelope_errors
 from services.activities.service import ActivitiesService
 from services.organization.service import OrganizationService
 

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 import pytest
 import yaml
 
+from deploy import docs
 from deploy.services import SERVICES
-from gonghui import docs
 from gonghui.actor import Actor
 from gonghui.events import CATALOG, EnvelopeSchema, build_envelope
 
@@ -57,7 +57,7 @@ def test_generation_is_deterministic(document, rpc_markdown):
 
 def test_check_names_stale_and_missing_files(tmp_path):
     assert sorted(docs.check_documents(tmp_path)) == sorted(
-        [tmp_path / docs.ASYNCAPI_PATH, tmp_path / docs.RPC_PATH])
+        [tmp_path / path for path in (docs.ASYNCAPI_PATH, docs.RPC_PATH, docs.ARCHITECTURE_PATH)])
     docs.write_documents(tmp_path)
     assert docs.check_documents(tmp_path) == []
     (tmp_path / docs.RPC_PATH).write_text("edited by hand\n", encoding="utf-8")
@@ -346,3 +346,16 @@ def test_no_description_can_break_a_table_row():
     amount = table_cells(lines[2])
     assert amount[4].strip() == "0 ≤ value ≤ 100000000000"
     assert amount[5].strip() == "yuan \\| 元 line two three four"
+
+
+def test_the_architecture_page_draws_every_service_and_every_flow():
+    from deploy.broker import discover_handlers
+
+    page = docs.architecture()
+    diagram = page.split("```mermaid", 1)[1].split("```", 1)[0]
+    for spec in SERVICES:
+        assert f"    {spec.name}[{spec.name}]" in diagram
+    for handler in discover_handlers():
+        assert f"    {handler.source} -- " in diagram and f"--> {handler.service}" in diagram
+        assert f"`{handler.event}`" in page
+    assert "deeds -. RPC .-> organization" in diagram

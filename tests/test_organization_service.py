@@ -291,7 +291,7 @@ def test_import_then_export_round_trip(org):
 
 def test_emitted_events_match_the_published_contract(start_service, rpc, subscribe):
     """Every envelope the service really emits validates against docs/asyncapi.yaml."""
-    from gonghui.docs import envelope_errors
+    from deploy.docs import envelope_errors
 
     sub = subscribe("organization.events")
     start_service(OrganizationService)

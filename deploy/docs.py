@@ -11,8 +11,8 @@ deterministic, so ``check`` (and ``tests/test_docs.py``) can tell a stale docume
 
 Command line::
 
-    python -m gonghui.docs write    # regenerate docs/asyncapi.yaml and docs/rpc.md
-    python -m gonghui.docs check    # exit 1, naming the stale files, if they are out of date
+    python -m deploy.docs write    # regenerate docs/asyncapi.yaml and docs/rpc.md
+    python -m deploy.docs check    # exit 1, naming the stale files, if they are out of date
 
 :func:`envelope_json_schema` gives the self-contained JSON Schema of one event type's envelope,
 and :func:`schema_errors` / :func:`envelope_errors` check a value against it (a small validator
@@ -45,7 +45,8 @@ from gonghui.events import CATALOG, EnvelopeSchema
 ROOT = Path(__file__).resolve().parent.parent  # where the documents are written and checked
 ASYNCAPI_PATH = Path("docs") / "asyncapi.yaml"
 RPC_PATH = Path("docs") / "rpc.md"
-REGENERATE = "python -m gonghui.docs write"
+ARCHITECTURE_PATH = Path("docs") / "architecture.md"
+REGENERATE = "python -m deploy.docs write"
 
 ASYNCAPI_VERSION = "2.6.0"
 AMQP_BINDING_VERSION = "0.2.0"
@@ -112,7 +113,7 @@ def _import_optional(module_name):
     except ModuleNotFoundError as exc:
         missing = exc.name or ""
         if module_name == missing or module_name.startswith(missing + "."):
-            print(f"gonghui.docs: warning: {module_name} not found; skipped", file=sys.stderr)
+            print(f"deploy.docs: warning: {module_name} not found; skipped", file=sys.stderr)
             return None
         raise
 
@@ -723,7 +724,7 @@ def _shape_sections(service, shapes, components, classes):
 RPC_INTRO = """\
 # Gonghui RPC reference
 
-Generated from the services' code by `python -m gonghui.docs write`: do not edit by hand.
+Generated from the services' code by `python -m deploy.docs write`: do not edit by hand.
 
 ## Calling a service
 
@@ -848,9 +849,92 @@ def render_asyncapi():
                      width=100)
 
 
+ARCHITECTURE_TEXT = """\
+## What each piece is
+
+- **The kit** (`gonghui/`): what every service stands on — the database session per worker,
+  the outbox and its relay, idempotent event handlers with retries and dead letters, the
+  audit trail, the clock and working-day calendar, the daily timer, the schema base. It
+  imports no service.
+- **A service** (`services/<name>/`): `service.py` lists its entrypoints, `rules.py` its
+  rules in plain Python, `models.py` and `migrations/` its own database, `schemas.py` its RPC
+  arguments and results, `events.py` its **event contract** (the only module another
+  service may import).
+- **Deployment** (`deploy/`): the one list of services (`services.py`), the local runner,
+  the CLI (`gonghui`), the broker definitions, compose and Kubernetes manifests, the demo
+  loaders and this generator.
+
+## The path of a change
+
+1. An RPC (or a timer's `tick`) changes rows, and in the same transaction writes its event
+   to the service's `outbox` table and the change to `audit_log`.
+2. The commit happens before the reply leaves; then the relay publishes the outbox rows to
+   `<service>.events` (topic exchange, routing key = event name) with publisher confirms, in
+   commit order, and marks them published.
+3. Every consumer has one durable quorum queue per event type it handles; its handler
+   records the event id in its `inbox` table with its effects, so a repeat changes nothing;
+   a failure is retried through `<consumer>.retry`, then dead-lettered to `<queue>.dlq`.
+
+## The read model of the union tree
+
+Organization owns the tree. Deeds, activities and notifications each keep a read model of
+it in their own database, fed by organization's `unit_*`, `union_*`, `member_*` and
+`role_*` events and rebuilt on demand from `organization.directory_snapshot`
+(`resync_directory`), so they answer "who is the chair above this unit" while organization
+is down.
+"""
+
+
+def _mermaid_id(name):
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+def architecture():
+    """docs/architecture.md: the services, what each owns, the exchanges and who consumes
+    what (from the handlers), the RPC calls between services (from their ``ServiceRpc``
+    dependencies), with one Mermaid diagram."""
+    from deploy.broker import discover_handlers
+    from gonghui.rpc_client import ServiceRpc
+
+    services = discover_services()
+    consumes = {}
+    for handler in discover_handlers():
+        consumes.setdefault((handler.source, handler.service), set()).add(handler.event)
+    calls = sorted({(name, member.target_service) for name, cls in services
+                    for _, member in inspect.getmembers(cls)
+                    if isinstance(member, ServiceRpc)})
+    lines = ["# Architecture", "",
+             f"Generated from the services' code by `{REGENERATE}`: do not edit by hand.", "",
+             "```mermaid", "flowchart LR"]
+    lines += [f"    {_mermaid_id(name)}[{name}]" for name, _ in services]
+    lines += [f"    {_mermaid_id(name)}_db[({name} db)]" for name, _ in services]
+    lines += [f"    {_mermaid_id(name)} --- {_mermaid_id(name)}_db" for name, _ in services]
+    for (source, consumer), names in sorted(consumes.items()):
+        lines.append(f"    {_mermaid_id(source)} -- {len(names)} event types --> "
+                     f"{_mermaid_id(consumer)}")
+    for caller, target in calls:
+        lines.append(f"    {_mermaid_id(caller)} -. RPC .-> {_mermaid_id(target)}")
+    lines += ["```", "", "Solid arrows: events through `<producer>.events`; dotted: RPC calls "
+              "(each with a timeout).", "", "## Services", "",
+              _row(["service", "what it owns", "publishes to", "calls by RPC"]),
+              _row(["---"] * 4)]
+    for name, cls in services:
+        module = sys.modules[cls.__module__]
+        owns = _rst_to_markdown(_first_paragraph(module.__doc__ or cls.__doc__ or ""))
+        targets = ", ".join(f"`{t}`" for c, t in calls if c == name) or "—"
+        lines.append(_row([f"`{name}`", owns, f"`{name}.events`", targets]))
+    lines += ["", "## Who consumes what", "",
+              _row(["producer", "consumer", "event types"]), _row(["---"] * 3)]
+    for (source, consumer), names in sorted(consumes.items()):
+        lines.append(_row([f"`{source}`", f"`{consumer}`",
+                           ", ".join(f"`{n}`" for n in sorted(names))]))
+    return "\n".join(lines) + "\n\n" + ARCHITECTURE_TEXT
+
+
 def documents():
     """``{relative path: text}`` of every generated document."""
-    return {ASYNCAPI_PATH: render_asyncapi(), RPC_PATH: rpc_reference()}
+    return {ASYNCAPI_PATH: render_asyncapi(), RPC_PATH: rpc_reference(),
+            ARCHITECTURE_PATH: architecture()}
 
 
 def write_documents(root=None):
@@ -877,7 +961,7 @@ def check_documents(root=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m gonghui.docs", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m deploy.docs", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["write", "check"])
     args = parser.parse_args(argv)
