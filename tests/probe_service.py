@@ -7,7 +7,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import insert, text
 
 from gonghui.entrypoints import event_handler, rpc
-from gonghui.events import event_type
+from gonghui.events import EventType
 from gonghui.rpc_client import ServiceRpc
 from gonghui.service import ServiceBase
 from gonghui.tables import audit_log
@@ -18,8 +18,9 @@ class FlakyData(Schema):
     fail_times = fields.Integer(required=True)
 
 
-# A test producer's contract: events that make the probe's handler fail N times.
-FLAKY = event_type("testsource", "flaky", FlakyData, "A test event: fail this many times.")
+# A test producer's contract: events that make the probe's handler fail N times. Not put in
+# the catalog (``event_type``), which the published documents are generated from.
+FLAKY = EventType("testsource", "flaky", FlakyData, "A test event: fail this many times.")
 
 # Attempts per event id, to script handlers that fail a given number of times.
 ATTEMPTS = Counter()
