@@ -131,7 +131,6 @@ def cmd_up(args):
             date_from=f"{demo_activities.YEAR}-01-01",
             date_to=demo_activities.ARTICLE_DATE.isoformat())["headline"]
     uri = _operator_uri()
-    user, masked = uri.split("://", 1)[1].split(":", 1)[0], uri.split("@")[-1]
     if state.get("already_running"):  # start() then reports the status instead
         state["services"] = {name: {**info, "url": f"http://127.0.0.1:{info['http_port']}"}
                              for name, info in state.get("services", {}).items()}
@@ -159,7 +158,7 @@ def cmd_up(args):
     elif business_date:
         print(f"Business date of this stack: {business_date} (GONGHUI_TODAY; the timers tick "
               f"that day only, so the demo stays as the article tells it).")
-    print(f"Broker: amqp://{user}:…@{masked}   management UI: http://127.0.0.1:15672/")
+    print(f"Broker: {masked_uri(uri)}   management UI: http://127.0.0.1:15672/")
     print("\nTry it:")
     print("  .venv/bin/gonghui status")
     print("  .venv/bin/gonghui logs organization")

@@ -975,7 +975,8 @@ def main(argv=None):
             print(f"{path} is out of date", file=sys.stderr)
         print(f"regenerate with `{REGENERATE}`", file=sys.stderr)
         return 1
-    print("docs/asyncapi.yaml and docs/rpc.md are up to date")
+    names = (ASYNCAPI_PATH, RPC_PATH, ARCHITECTURE_PATH)
+    print(", ".join(map(str, names)) + " are up to date")
     return 0
 
 

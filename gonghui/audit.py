@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
 from gonghui.entrypoints import rpc
-from gonghui.events import record_change
+from gonghui.events import ActorSchema, record_change
 from gonghui.schemas import Arguments
 from gonghui.tables import audit_log
 
@@ -41,7 +41,9 @@ class EntityId(fields.String):
 
 
 class AuditQuery(Arguments):
-    """``audit_history(entity_type, entity_id, limit, offset)``, in that order."""
+    """``audit_history(entity_type, entity_id, limit, offset)``, in that order (positional
+    arguments follow the fields' order, so the paging fields are not inherited from
+    ``Page``, whose fields would come first)."""
 
     entity_type = fields.String(required=True, validate=validate.Regexp(
         r"^[a-z][a-z_]{0,59}$", error="a lower-case entity type such as unit or member"))
@@ -50,15 +52,10 @@ class AuditQuery(Arguments):
     offset = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0))
 
 
-class Actor(Schema):
-    kind = fields.String()
-    id = fields.String()
-
-
 class AuditEntry(Schema):
     id = fields.Integer()
     occurred_at = fields.AwareDateTime(format="iso")
-    actor = fields.Nested(Actor)
+    actor = fields.Nested(ActorSchema)
     action = fields.String()
     changes = fields.Raw(metadata={"description": "what changed: the event's data, or "
                                                   "``{field: [old, new]}``"})
