@@ -64,13 +64,14 @@ def migrate(service_name, database_url, revision="head"):
     command.upgrade(alembic_config(service_name, database_url), revision)
 
 
-def run_env(target_metadata):
-    """Body of every service's ``migrations/env.py``."""
+def run_env(target_metadata, *more_metadata):
+    """Body of every service's ``migrations/env.py``: its models' metadata, the kit's, and
+    any more it keeps (the read model of the tree, :mod:`gonghui.directory`)."""
     from alembic import context
     from sqlalchemy import engine_from_config, pool
 
     config = context.config
-    metadata = [target_metadata, KIT_METADATA]
+    metadata = [target_metadata, KIT_METADATA, *more_metadata]
     if context.is_offline_mode():
         context.configure(url=config.get_main_option("sqlalchemy.url"),
                           target_metadata=metadata, literal_binds=True)

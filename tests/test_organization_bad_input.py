@@ -70,7 +70,8 @@ BAD_INPUT = {
     "health": ({"verbose": True}, "_schema"),
     "audit_history": ({"entity_type": "unit", "entity_id": 1, "limit": 0}, "limit"),
     "terms_due": ({"unit_id": 1, "within_days": -1}, "within_days"),
-    "directory_snapshot": ({"since": 1}, "_schema"),
+    "directory_snapshot": ({"part": "pets"}, "part"),
+    "directory_status": ({"since": 1}, "_schema"),
 }
 
 # Well-formed calls that the current state must refuse.

@@ -307,10 +307,30 @@ def test_emitted_events_match_the_published_contract(start_service, rpc, subscri
         assert message["properties"]["message_id"] == message["body"]["id"]
 
 
-def test_directory_snapshot_for_read_model_resyncs(demo):
+def test_directory_snapshot_pages_the_tree_for_read_model_resyncs(demo):
     org, units = demo
-    snapshot = org.directory_snapshot()
-    assert len(snapshot["units"]) == len(units)
-    assert len(snapshot["members"]) == len(org.list_members(limit=5000))
-    chairs = [r for r in snapshot["roles"] if r["role"] == "chair"]
+
+    def whole(part, limit):
+        rows, after, pages = [], 0, 0
+        while after is not None:
+            page = org.directory_snapshot(part=part, after=after, limit=limit)
+            assert page["part"] == part and page["taken_at"]
+            assert len(page["rows"]) <= limit
+            rows += page["rows"]
+            after, pages = page["next_after"], pages + 1
+        return rows, pages
+
+    unit_rows, pages = whole("units", 5)
+    assert [u["unit_id"] for u in unit_rows] == sorted(u["id"] for u in units.values())
+    assert pages == len(units) // 5 + 1
+    assert {"unit_name", "code", "kind", "parent_id", "established_on", "closed_on"} <= set(
+        unit_rows[0])
+    members, _ = whole("members", 7)
+    assert len(members) == len(org.list_members(limit=5000))
+    assert len({m["member_id"] for m in members}) == len(members)
+    roles, _ = whole("roles", 3)
+    chairs = [r for r in roles if r["role"] == "chair" and r["ends_on"] is None]
     assert len(chairs) == 8  # the company union and the seven grassroots unions
+    status = org.directory_status()
+    assert status["units"] == len(units) and status["members"] == len(members)
+    assert status["roles"] == len([r for r in roles if r["ends_on"] is None])

@@ -3,7 +3,8 @@
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
-from gonghui.schemas import Arguments, AsOf, Id, OneOf, Page, Text, Tick  # noqa: F401 - Tick is used as s.Tick
+from gonghui.directory import DirectoryStatus  # noqa: F401 - used as s.DirectoryStatus
+from gonghui.schemas import Arguments, AsOf, Id, OneOf, Page, Text, Tick, shared  # noqa: F401 - Tick is used as s.Tick
 from services.organization import rules
 
 # ----------------------------------------------------------------- arguments
@@ -461,39 +462,68 @@ class ExportOut(Schema):
     content_base64 = fields.String()
 
 
+class SnapshotPage(Arguments):
+    part = OneOf(("units", "unions", "members", "roles"), required=True)
+    after = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0),
+                           metadata={"description": "the last id of the previous page"})
+    limit = fields.Integer(strict=True, load_default=1000,
+                           validate=validate.Range(min=1, max=5000))
+
+
 class SnapshotUnit(Schema):
     unit_id = fields.Integer()
-    name = fields.String()
+    unit_name = fields.String()
+    code = fields.String()
+    kind = fields.String()
     parent_id = fields.Integer(allow_none=True)
-    closed = fields.Boolean()
+    established_on = fields.Date(allow_none=True)
+    closed_on = fields.Date(allow_none=True)
 
 
 class SnapshotUnion(Schema):
     union_id = fields.Integer()
     unit_id = fields.Integer()
+    union_name = fields.String()
     level = fields.String()
-    closed = fields.Boolean()
+    established_on = fields.Date(allow_none=True)
+    closed_on = fields.Date(allow_none=True)
 
 
 class SnapshotMember(Schema):
     member_id = fields.Integer()
+    employee_no = fields.String()
     name = fields.String()
-    unit_id = fields.Integer()
     gender = fields.String()
+    unit_id = fields.Integer()
     email = fields.String(allow_none=True)
     mobile = fields.String(allow_none=True)
     wecom_id = fields.String(allow_none=True)
-    left = fields.Boolean()
+    joined_on = fields.Date()
+    left_on = fields.Date(allow_none=True)
 
 
 class SnapshotRole(Schema):
+    assignment_id = fields.Integer()
     member_id = fields.Integer()
     union_id = fields.Integer()
+    unit_id = fields.Integer()
     role = fields.String()
+    term_id = fields.Integer(allow_none=True)
+    starts_on = fields.Date()
+    ends_on = fields.Date(allow_none=True)
+
+
+_SNAPSHOT_ROWS = {"units": SnapshotUnit, "unions": SnapshotUnion, "members": SnapshotMember,
+                  "roles": SnapshotRole}
 
 
 class DirectorySnapshot(Schema):
-    units = fields.List(fields.Nested(SnapshotUnit))
-    unions = fields.List(fields.Nested(SnapshotUnion))
-    members = fields.List(fields.Nested(SnapshotMember))
-    roles = fields.List(fields.Nested(SnapshotRole))
+    """One page of the tree; ``rows`` have the shape of the part's ``*Snapshot*`` schema."""
+
+    part = fields.String()
+    taken_at = fields.AwareDateTime()
+    rows = fields.Method("_rows")
+    next_after = fields.Integer(allow_none=True)
+
+    def _rows(self, page):
+        return shared(_SNAPSHOT_ROWS[page["part"]]).dump(page["rows"], many=True)

@@ -19,7 +19,7 @@ from gonghui.daily import begin_day
 from gonghui.entrypoints import rpc
 from gonghui.errors import Conflict, GonghuiError, NotFound, ValidationError
 from gonghui.events import emit
-from services.organization import events, importer, rules
+from services.organization import events, importer, rules, snapshot
 from services.organization import schemas as s
 from services.organization.models import (
     ActionItem,
@@ -993,25 +993,14 @@ class OrganizationService(kit.DailyTimer, kit.ServiceBase):
         return {"kind": kind, "file_format": file_format, "rows": len(records),
                 "content_base64": base64.b64encode(content).decode()}
 
-    @rpc(result=s.DirectorySnapshot)
-    def directory_snapshot(self):
-        """Everything a consumer's read model of the tree needs, for a full resync: open and
-        closed units, unions, members, and the roles held today."""
-        as_of = today()
-        return {
-            "units": [{"unit_id": u.id, "name": u.name, "parent_id": u.parent_id,
-                       "closed": u.closed_on is not None}
-                      for u in self.db.scalars(select(Unit).order_by(Unit.id))],
-            "unions": [{"union_id": u.id, "unit_id": u.unit_id, "level": u.level,
-                        "closed": u.closed_on is not None}
-                       for u in self.db.scalars(select(Union).order_by(Union.id))],
-            "members": [{"member_id": m.id, "name": m.name, "unit_id": m.unit_id,
-                         "gender": m.gender, "email": m.email, "mobile": m.mobile,
-                         "wecom_id": m.wecom_id, "left": m.left_on is not None}
-                        for m in self.db.scalars(select(Member).order_by(Member.id))],
-            "roles": [{"member_id": a.member_id, "union_id": a.union_id, "role": a.role}
-                      for a in self.db.scalars(select(RoleAssignment).where(
-                          RoleAssignment.starts_on <= as_of,
-                          (RoleAssignment.ends_on.is_(None)) | (RoleAssignment.ends_on > as_of))
-                          .order_by(RoleAssignment.id))],
-        }
+    @rpc(args=s.SnapshotPage, result=s.DirectorySnapshot)
+    def directory_snapshot(self, part, after, limit):
+        """One page of the tree for a consumer's read model (units, unions, members or role
+        assignments, in id order after ``after``), each row shaped as the event that writes
+        it; ``taken_at`` is when it was read."""
+        return snapshot.page(self.db, part, after, limit)
+
+    @rpc(result=s.DirectoryStatus)
+    def directory_status(self):
+        """The counts of the tree today, as a complete read model of it would count them."""
+        return snapshot.status(self.db, today())
