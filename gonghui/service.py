@@ -9,6 +9,7 @@ from gonghui.audit import AuditEntrypoints
 from gonghui.calendar import WorkingCalendar
 from gonghui.daily import DailyTimer
 from gonghui.db import Database
+from gonghui.events import emit
 from gonghui.health import HealthEntrypoints
 
 __all__ = ["DailyTimer", "ServiceBase", "WorkingDays"]
@@ -18,6 +19,12 @@ class ServiceBase(HealthEntrypoints, AuditEntrypoints):
     db = Database()
     actor = CurrentActor()
     config = Config()
+
+    def emit(self, declared, data, aggregate, actor=None, changes=None):
+        """Publish ``declared`` (through the outbox, with its audit row) in the worker's
+        transaction, as the calling actor unless another is named (a tick's system actor)."""
+        return emit(self.db, declared, data, actor=actor or self.actor(), aggregate=aggregate,
+                    changes=changes)
 
 
 class WorkingDays(DependencyProvider):
