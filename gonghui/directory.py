@@ -427,14 +427,16 @@ def union_chain(session, unit_id, day=None):
 
 
 def role_holders(session, union_id, roles, day):
-    """Current members holding one of ``roles`` in the union on ``day``, by role, then id."""
-    return list(session.scalars(
+    """Current members holding one of ``roles`` in the union on ``day``, by role, then id
+    (each once)."""
+    rows = session.execute(
         select(DirectoryRole.member_id)
         .join(DirectoryMember, DirectoryMember.member_id == DirectoryRole.member_id)
         .where(DirectoryRole.union_id == union_id, DirectoryRole.role.in_(roles),
                _started_by(DirectoryRole.starts_on, day), _open_on(DirectoryRole.ends_on, day),
                _open_on(DirectoryMember.left_on, day))
-        .order_by(DirectoryRole.role, DirectoryRole.member_id).distinct()))
+        .order_by(DirectoryRole.role, DirectoryRole.member_id))
+    return list(dict.fromkeys(member_id for (member_id,) in rows))
 
 
 def officers(session, unit_id, day=None, levels_up=0, roles=OFFICER_ROLES):
