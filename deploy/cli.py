@@ -76,26 +76,27 @@ def cmd_logs(args):
         print(result)
 
 
-READ_MODELS = {  # services keeping a read model of the union tree: how to count it
-    "deeds": lambda proxy: proxy.deeds.directory_counts()["members"],
-    "notifications": lambda proxy: proxy.notifications.directory_stats()["members"],
-    "activities": lambda proxy: proxy.activities.directory_status()["members"],
-}
+# The services keeping the kit's read model of the union tree (gonghui/directory.py).
+READ_MODELS = ("deeds", "notifications", "activities")
 
 
 def _wait_for_read_models(proxy, timeout=15):
     """Deeds, notifications and activities learn the union tree from organization's events.
     Events sent before their queues were first declared (a stack started before they
     existed) never reach them: after a short wait, a full resync by RPC brings them up to
-    date."""
+    date. Caught up: the same members and roles held today as organization counts."""
     import time
-    wanted = len(proxy.organization.directory_snapshot()["members"])
+    wanted = proxy.organization.directory_status()
     running = [name for name in READ_MODELS if name in {s.name for s in SERVICES}]
     deadline = time.monotonic() + timeout
     for name in running:
-        while READ_MODELS[name](proxy) < wanted:
+        consumer = getattr(proxy, name)
+        while True:
+            held = consumer.directory_status()
+            if held["members"] >= wanted["members"] and held["roles"] >= wanted["roles"]:
+                break
             if time.monotonic() > deadline:
-                getattr(proxy, name).resync_directory()
+                consumer.resync_directory()
                 break
             time.sleep(0.5)
 

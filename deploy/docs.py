@@ -877,11 +877,16 @@ ARCHITECTURE_TEXT = """\
 
 ## The read model of the union tree
 
-Organization owns the tree. Deeds, activities and notifications each keep a read model of
-it in their own database, fed by organization's `unit_*`, `union_*`, `member_*` and
-`role_*` events and rebuilt on demand from `organization.directory_snapshot`
-(`resync_directory`), so they answer "who is the chair above this unit" while organization
-is down.
+Organization owns the tree. Deeds, activities and notifications each keep the same read
+model of it in their own database: the kit's `gonghui/directory.py` (tables
+`directory_units`, `directory_unions`, `directory_members`, `directory_roles`), fed by
+organization's `unit_*`, `union_*`, `member_*` and `role_*` events through one set of
+handlers that keep, per group of columns, the time of the change that wrote it (events of
+different types arrive on different queues, in any order), and rebuilt on demand page by
+page from `organization.directory_snapshot` (`resync_directory`). Each answers
+`directory_status`, counted as `organization.directory_status` counts its own tables. So
+they answer "who are the officers of the union above this unit" while organization is
+down; the kit's `union_chain` and `officers` give that answer one meaning everywhere.
 """
 
 

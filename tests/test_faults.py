@@ -2,11 +2,6 @@
 killed with SIGKILL in the middle of a stream of changes, then the broker connections cut.
 Every committed change must reach a downstream subscriber; nothing may be lost."""
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -21,48 +16,9 @@ from deploy import infra
 from gonghui.errors import Conflict
 from gonghui.rpc_client import cluster_rpc
 from tests.conftest import OFFICER
+from tests.processes import ServiceProcess
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ServiceProcess:
-    def __init__(self, amqp_uri, database_url):
-        self.port = free_port()
-        self.env = {**os.environ, "AMQP_URI": amqp_uri, "DATABASE_URL": database_url,
-                    "WEB_SERVER_ADDRESS": f"127.0.0.1:{self.port}", "OUTBOX_POLL_SECONDS": "0.2",
-                    "DECLARE_EVENT_EXCHANGES": "true"}
-        self.proc = None
-
-    def start(self):
-        nameko = Path(sys.executable).with_name("nameko")
-        self.proc = subprocess.Popen(
-            [str(nameko), "run", "--config", "deploy/nameko.yaml",
-             "services.organization.service"], cwd=ROOT, env=self.env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{self.port}/health", timeout=1).ok:
-                    return
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "the service did not become healthy"
-            eventlet.sleep(0.2)
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
 
 
 def add_member_surely(amqp_uri, index, unit_id):
@@ -99,7 +55,7 @@ def close_all_connections(vhost):
 def test_kill_and_connection_cut_lose_nothing(amqp_uri, databases, subscribe):
     url = databases["organization"]
     sub = subscribe("organization.events", "member_joined")
-    service = ServiceProcess(amqp_uri, url)
+    service = ServiceProcess("services.organization.service", amqp_uri, url)
     service.start()
     try:
         with cluster_rpc(amqp_uri, actor=OFFICER) as proxy:

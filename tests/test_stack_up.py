@@ -204,8 +204,8 @@ def test_the_stack_as_bin_up_starts_it_delivers_e_mail_to_the_sink(stack):
         member = rpc.organization.add_member(employee_no=f"E-{tag}", name="李娜",
                                              gender="female", unit_id=unit["id"],
                                              email=address)
-        wait_until(lambda: rpc.deeds.directory_counts()["members"] >= 1
-                   and rpc.notifications.directory_stats()["members"] >= 1, 30,
+        wait_until(lambda: rpc.deeds.directory_status()["members"] >= 1
+                   and rpc.notifications.directory_status()["members"] >= 1, 30,
                    "deeds and notifications learn of the member from organization's events")
         deeds_list = rpc.deeds.create_list(level="grassroots", year=day.year,
                                            unit_id=unit["id"], title="实事清单")
@@ -303,8 +303,8 @@ def test_a_consumer_in_its_own_process_dead_letters_a_malformed_event(stack):
 
     r = runner.Runner()
     with cluster_rpc(r.operator_amqp_uri(), actor="operator:stack-test", timeout=30) as rpc:
-        before = rpc.deeds.directory_counts()["units"]
+        before = rpc.deeds.directory_status()["units"]
         rpc.organization.create_unit(code=f"U-{stack['GONGHUI_DB_PREFIX']}", name="神木光伏电站",
                                      kind="company")
-        wait_until(lambda: rpc.deeds.directory_counts()["units"] == before + 1, 30,
+        wait_until(lambda: rpc.deeds.directory_status()["units"] == before + 1, 30,
                    "deeds handles the next valid event")
