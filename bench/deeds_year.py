@@ -50,16 +50,19 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from deploy import infra  # noqa: E402
 from gonghui.actor import Actor  # noqa: E402
 from gonghui.calendar import WorkingCalendar  # noqa: E402
+from gonghui.directory import (  # noqa: E402
+    OFFICER_ROLES,
+    DirectoryMember,
+    DirectoryRole,
+    DirectoryUnion,
+    DirectoryUnit,
+)
 from gonghui.migrations import migrate  # noqa: E402
 from gonghui.rpc_client import cluster_rpc  # noqa: E402
 from gonghui.tables import outbox  # noqa: E402
 from services.deeds import rules  # noqa: E402
 from services.deeds.models import (  # noqa: E402
     DeedList,
-    DirectoryMember,
-    DirectoryRole,
-    DirectoryUnion,
-    DirectoryUnit,
     Item,
     Report,
     SupervisionOrder,
@@ -227,19 +230,20 @@ class Bench:
                  "team": "union_group"}
         names = {"company": "新能源公司", "grassroots": "基层单位", "team": "班组"}
         units = [{"unit_id": u, "name": f"{names[kind[u]]}{u:04d}", "parent_id": parent[u],
-                  "closed": False} for u in range(1, n_units + 1)]
-        unions = [{"union_id": u, "unit_id": u, "level": level[kind[u]], "closed": False}
+                  "kind": kind[u]} for u in range(1, n_units + 1)]
+        unions = [{"union_id": u, "unit_id": u, "level": level[kind[u]]}
                   for u in range(1, n_units + 1)]
 
         def member_id(unit, k):
             return (unit - 1) * MEMBERS_PER_UNIT + k + 1
 
         members = [{"member_id": member_id(u, k), "name": f"职工{member_id(u, k):05d}",
-                    "unit_id": u, "left": False}
+                    "unit_id": u}
                    for u in range(1, n_units + 1) for k in range(MEMBERS_PER_UNIT)]
-        roles = [{"member_id": member_id(u, k), "union_id": u, "role": role, "active": True}
+        roles = [{"member_id": member_id(u, k), "union_id": u, "unit_id": u, "role": role,
+                  "starts_on": date(YEAR - 1, 1, 1)}
                  for u in range(1, n_units + 1)
-                 for k, role in enumerate(rules.OFFICER_ROLES)]
+                 for k, role in enumerate(OFFICER_ROLES)]
         lists = [{"id": 1, "level": "party_committee", "year": YEAR, "unit_id": root,
                   "title": f"{YEAR}年党委层面“我为群众办实事”项目清单"}]
         list_of_grassroots = {}

@@ -6,15 +6,23 @@ import time
 from deploy.demo import load_demo
 
 
-def wait_for_directory(proxy, members=None, timeout=30):
-    expected = members or len(proxy.organization.list_members(limit=5000))
+def caught_up(consumer, organization):
+    """Whether a consumer's read model of the tree holds organization's members and roles
+    (both ``directory_status``); returns the consumer's counts, or None."""
+    counts, expected = consumer.directory_status(), organization.directory_status()
+    if all(counts[key] >= expected[key] for key in ("members", "roles")):
+        return counts
+    return None
+
+
+def wait_for_directory(proxy, timeout=30):
     deadline = time.monotonic() + timeout
     while True:
-        counts = proxy.deeds.directory_counts()
-        roles = len(proxy.organization.directory_snapshot()["roles"])
-        if counts["members"] >= expected and counts["roles"] >= roles:
+        counts = caught_up(proxy.deeds, proxy.organization)
+        if counts is not None:
             return counts
-        assert time.monotonic() < deadline, f"deeds' read model did not catch up: {counts}"
+        assert time.monotonic() < deadline, (
+            f"deeds' read model did not catch up: {proxy.deeds.directory_status()}")
         time.sleep(0.2)
 
 

@@ -28,7 +28,7 @@ from services.notifications.defaults import DEFAULT_RULES
 from services.notifications.service import NotificationsService
 from services.organization.service import OrganizationService
 from tests.conftest import PG
-from tests.deeds_helpers import load_union
+from tests.deeds_helpers import caught_up, load_union
 from tests.test_notifications_support import (  # noqa: F401 - fixtures
     notifications_config,
     smtp,
@@ -77,14 +77,8 @@ def cycle(start_service, rpc, notifications_config):  # noqa: F811
     start_service(NotificationsService, **notifications_config)
     with rpc() as proxy:
         load_union(proxy)
-        roles = len(proxy.organization.directory_snapshot()["roles"])
-        members = len(proxy.organization.list_members(limit=5000))
-
-        def caught_up():
-            stats = proxy.notifications.directory_stats()
-            return stats["members"] >= members and stats["roles"] >= roles
-
-        wait_for(caught_up, 60, "notifications' read model of the tree")
+        wait_for(lambda: caught_up(proxy.notifications, proxy.organization), 60,
+                 "notifications' read model of the tree")
         c = _union(proxy)
         c.notif = proxy.notifications
         yield c

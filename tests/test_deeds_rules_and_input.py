@@ -23,7 +23,7 @@ from tests.deeds_helpers import load_union
 
 BAD_INPUT = {
     "resync_directory": ({"full": True}, "_schema"),
-    "directory_counts": ({"x": 1}, "_schema"),
+    "directory_status": ({"x": 1}, "_schema"),
     "submit_idea": ({"title": "t", "description": "d", "focus_area": "weather",
                      "submitter_unit_id": 2}, "focus_area"),
     "review_idea": ({"idea_id": 1, "step": "accepted"}, "step"),
@@ -365,7 +365,7 @@ def test_escalation_uses_the_read_model_while_organization_is_down(start_service
             publisher.publish_batch([("organization.events", declared.name, envelope, {})])
         publisher.close()
         deadline = time.monotonic() + 20
-        while deeds.list_supervision(limit=100)[0]["at_top"] or deeds.directory_counts()[
+        while deeds.list_supervision(limit=100)[0]["at_top"] or deeds.directory_status()[
                 "units"] < len(units) + 1:
             assert time.monotonic() < deadline, "deeds did not take the new tree"
             time.sleep(0.2)

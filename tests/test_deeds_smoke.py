@@ -1,6 +1,7 @@
 from deploy.demo import load_demo
 from services.deeds.service import DeedsService
 from services.organization.service import OrganizationService
+from tests.deeds_helpers import wait_for_directory
 
 
 def test_deeds_smoke(start_service, rpc):
@@ -8,12 +9,8 @@ def test_deeds_smoke(start_service, rpc):
     start_service(DeedsService)
     with rpc() as proxy:
         load_demo(proxy)
-        import time
-        for _ in range(100):
-            if proxy.deeds.directory_counts()["roles"] >= 40:
-                break
-            time.sleep(0.2)
-        counts = proxy.deeds.directory_counts()
+        wait_for_directory(proxy)
+        counts = proxy.deeds.directory_status()
         assert counts["units"] == 14, counts
         deeds = proxy.deeds
         lst = deeds.create_list(level="grassroots", year=2021, unit_id=2, title="基层实事")

@@ -1,6 +1,6 @@
 """Persistence of the deeds service: golden ideas, deed lists and items, monthly reports,
-supervision orders, public notices with objections, evaluations, commitments, and a local
-read model of the union tree (kept from organization's events) for escalation."""
+supervision orders, public notices with objections, evaluations, commitments. The read model
+of the union tree (for names and escalation) is the kit's, :mod:`gonghui.directory`."""
 
 from datetime import date
 
@@ -23,45 +23,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 class Model(DeclarativeBase):
     pass
-
-
-# ---------------------------------------------------------------- read model of organization
-
-
-class DirectoryUnit(Model):
-    __tablename__ = "directory_units"
-
-    unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    name: Mapped[str] = mapped_column(String(200))
-    parent_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    closed: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class DirectoryUnion(Model):
-    __tablename__ = "directory_unions"
-
-    union_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    unit_id: Mapped[int] = mapped_column(Integer, index=True)
-    level: Mapped[str] = mapped_column(String(30))
-    closed: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class DirectoryMember(Model):
-    __tablename__ = "directory_members"
-
-    member_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    name: Mapped[str] = mapped_column(String(100))
-    unit_id: Mapped[int] = mapped_column(Integer, index=True)
-    left: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class DirectoryRole(Model):
-    __tablename__ = "directory_roles"
-
-    member_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    union_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    role: Mapped[str] = mapped_column(String(30), primary_key=True)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 # ---------------------------------------------------------------- the deed cycle

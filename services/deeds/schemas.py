@@ -382,9 +382,3 @@ class TickOut(Schema):
     notice_closed = fields.Integer()
     evaluation_published = fields.Integer()
 
-
-class DirectoryOut(Schema):
-    units = fields.Integer()
-    unions = fields.Integer()
-    members = fields.Integer()
-    roles = fields.Integer()

@@ -12,16 +12,17 @@ from collections import Counter, defaultdict
 
 from sqlalchemy import case, func, select
 
+from gonghui import directory
 from gonghui import service as kit
-from gonghui.actor import SYSTEM_TICK, Actor
-from gonghui.audit import record_resync
+from gonghui.actor import SYSTEM_TICK
+from gonghui.clock import today
 from gonghui.daily import begin_day
-from gonghui.entrypoints import event_handler, rpc
+from gonghui.entrypoints import rpc
 from gonghui.errors import Conflict, NotFound
 from gonghui.errors import get_or_not_found as get
 from gonghui.events import emit, record_change
 from gonghui.rpc_client import ServiceRpc
-from services.deeds import directory, documents, events, queries, rules
+from services.deeds import documents, events, queries, rules, supervision
 from services.deeds import schemas as s
 from services.deeds.models import (
     Commitment,
@@ -40,7 +41,8 @@ from services.deeds.models import (
 )
 from services.organization import events as org_events
 
-READ_MODEL = Actor("service", "deeds")
+# Organization's events after which an order parked at the top may have a union above it.
+TREE_GROWS = (org_events.UNIT_MOVED.type, org_events.UNION_ESTABLISHED.type)
 
 
 # Items as an office prints them: the party committee's list first, then by unit.
@@ -49,7 +51,7 @@ PRINT_ORDER = (case((Item.level == "party_committee", 0), else_=1), Item.owner_u
 
 # The kit's base is reached through its module: `nameko run` starts every service class
 # found at the top level of this module.
-class DeedsService(kit.DailyTimer, kit.ServiceBase):
+class DeedsService(directory.tree_handlers(org_events), kit.DailyTimer, kit.ServiceBase):
     name = "deeds"
     tick_name = "deeds.tick"
     calendar = kit.WorkingDays()
@@ -74,6 +76,10 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
     def _lookup(self):
         # One per worker (each worker gets a fresh service instance).
         return directory.Lookup(self.db)
+
+    def _officers(self, union_id):
+        return sorted(directory.role_holders(self.db, union_id, directory.OFFICER_ROLES,
+                                             today()))
 
     @functools.cached_property
     def _idea_submitters(self):
@@ -127,76 +133,15 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
 
     # ------------------------------------------------------------ read model of the tree
 
-    @event_handler(org_events.UNIT_CREATED)
-    def on_unit_created(self, event):
-        d = event.data
-        directory.apply_unit(self.db, d["unit_id"], d["unit_name"], d["parent_id"])
+    def directory_changed(self, event):
+        """The tree grew above some unit: orders parked at the top union are looked at
+        again."""
+        if event.type in TREE_GROWS:
+            supervision.reopen_orders_at_top(self.db)
 
-    @event_handler(org_events.UNIT_RENAMED)
-    def on_unit_renamed(self, event):
-        unit = self.db.get(directory.DirectoryUnit, event.data["unit_id"])
-        directory.apply_unit(self.db, event.data["unit_id"], event.data["unit_name"],
-                             unit.parent_id if unit else None)
-
-    @event_handler(org_events.UNIT_MOVED)
-    def on_unit_moved(self, event):
-        d = event.data
-        directory.apply_unit(self.db, d["unit_id"], d["unit_name"], d["new_parent_id"])
-        directory.reopen_orders_at_top(self.db)
-
-    @event_handler(org_events.UNIT_CLOSED)
-    def on_unit_closed(self, event):
-        unit = self.db.get(directory.DirectoryUnit, event.data["unit_id"])
-        directory.apply_unit(self.db, event.data["unit_id"], event.data["unit_name"],
-                             unit.parent_id if unit else None, closed=True)
-
-    @event_handler(org_events.UNION_ESTABLISHED)
-    def on_union_established(self, event):
-        d = event.data
-        directory.apply_union(self.db, d["union_id"], d["unit_id"], d["level"])
-        directory.reopen_orders_at_top(self.db)
-
-    @event_handler(org_events.UNION_CLOSED)
-    def on_union_closed(self, event):
-        d = event.data
-        directory.apply_union(self.db, d["union_id"], d["unit_id"], d["level"], closed=True)
-
-    @event_handler(org_events.MEMBER_JOINED)
-    def on_member_joined(self, event):
-        d = event.data
-        directory.apply_member(self.db, d["member_id"], d["name"], d["unit_id"])
-
-    @event_handler(org_events.MEMBER_UPDATED)
-    def on_member_updated(self, event):
-        d = event.data
-        directory.apply_member(self.db, d["member_id"], d["name"], d["unit_id"])
-
-    @event_handler(org_events.MEMBER_LEFT)
-    def on_member_left(self, event):
-        d = event.data
-        directory.apply_member(self.db, d["member_id"], d["name"], d["unit_id"], left=True)
-
-    @event_handler(org_events.ROLE_ASSIGNED)
-    def on_role_assigned(self, event):
-        d = event.data
-        directory.apply_role(self.db, d["member_id"], d["union_id"], d["role"], True)
-
-    @event_handler(org_events.ROLE_ENDED)
-    def on_role_ended(self, event):
-        d = event.data
-        directory.apply_role(self.db, d["member_id"], d["union_id"], d["role"], False)
-
-    @rpc(result=s.DirectoryOut, writes=True)
-    def resync_directory(self):
-        """Replace the read model of the tree with organization's current snapshot."""
-        directory.replace_all(self.db, self.organization.directory_snapshot())
-        counts = directory.counts(self.db)
-        record_resync(self.db, self.actor(), self.name, counts)
-        return counts
-
-    @rpc(result=s.DirectoryOut)
-    def directory_counts(self):
-        return directory.counts(self.db)
+    def directory_resynced(self, counts):
+        supervision.reopen_orders_at_top(self.db)
+        super().directory_resynced(counts)
 
     # ------------------------------------------------------------ golden ideas
 
@@ -826,7 +771,7 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
         self.db.flush()
         recipients = sorted(set(([item.responsible_member_id]
                                  if item.responsible_member_id else [])
-                                + (self._lookup.officers(chain[0][1]) if chain else [])))
+                                + (self._officers(chain[0][1]) if chain else [])))
         self._emit(events.SUPERVISION_ISSUED, self._order_data(order, item, recipients),
                    ("item", item.id), actor=SYSTEM_TICK)
 
@@ -848,7 +793,7 @@ class DeedsService(kit.DailyTimer, kit.ServiceBase):
             order.deadline = self.calendar.add_working_days(
                 as_of, self.settings.supervision_working_days)
             self._emit(events.SUPERVISION_ESCALATED,
-                       self._order_data(order, item, self._lookup.officers(union_id)),
+                       self._order_data(order, item, self._officers(union_id)),
                        ("item", item.id), actor=SYSTEM_TICK)
             counts["supervision_escalated"] += 1
 
