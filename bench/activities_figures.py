@@ -148,17 +148,17 @@ def fill(engine, tree, members_total, attendance_total):
     conn = psycopg2.connect(host=url.host, port=url.port, user=url.username,
                             password=url.password, dbname=url.database)
     try:
-        copy(conn, "dir_units", ["id", "code", "name", "kind", "parent_id", "established_on",
-                                 "info_at", "name_at", "parent_at"],
+        copy(conn, "directory_units", ["unit_id", "code", "name", "kind", "parent_id",
+                                       "established_on", "info_at", "name_at", "parent_at"],
              ((u, f"U{u:04d}", f"单位{u}", "team" if tree.level[u] == "team" else "plant",
                tree.parent[u], "2010-01-01", stamp, stamp, stamp) for u in tree.units))
-        copy(conn, "dir_unions", ["union_id", "unit_id", "level", "name", "established_on",
-                                  "stamp"],
+        copy(conn, "directory_unions", ["union_id", "unit_id", "level", "name",
+                                        "established_on", "stamp"],
              ((u, u, {"company": "company_union", "grassroots": "grassroots_union"}.get(
                  tree.level[u], "union_group"), f"工会{u}", "2010-01-01", stamp)
               for u in tree.units if tree.level[u] != "team"))
-        copy(conn, "dir_members", ["id", "employee_no", "name", "gender", "unit_id",
-                                   "joined_on", "stamp"],
+        copy(conn, "directory_members", ["member_id", "employee_no", "name", "gender",
+                                         "unit_id", "joined_on", "stamp"],
              ((m, f"E{m:06d}", f"职工{m}", "female" if rng.random() < 0.35 else "male", u,
                "2015-01-01", stamp) for m, u in members.items()))
         campaigns = []

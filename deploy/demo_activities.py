@@ -30,7 +30,6 @@ ARTICLE_FIGURES = {
     "womens_health_activities": 5,
     "checkup_coverage": 1.0,
 }
-OFFICER_ROLES = ("chair", "vice_chair", "committee_member", "cadre")
 GRASSROOTS = ["XNY-JG", "XNY-SMGF", "XNY-JJFD", "XNY-SYCN", "XNY-SLGF", "XNY-QN", "XNY-ZHNY"]
 TEAMS = ["XNY-JG-1", "XNY-SMGF-1", "XNY-SMGF-2", "XNY-JJFD-1", "XNY-SLGF-1"]
 
@@ -144,19 +143,10 @@ def _until(day, hour=17):
 
 
 def directory_counts(proxy):
-    """What organization's directory holds, to compare with the activities service's copy:
-    units, members, and the officers holding a role in a unit's own union today."""
-    org = proxy.organization
-    units = org.list_units(include_closed=True, limit=5000)
-    members = org.list_members(include_left=True, limit=5000)
-    roles = 0
-    for unit in units:
-        if unit["closed_on"] is not None:
-            continue
-        for role in OFFICER_ROLES:
-            roles += sum(1 for r in org.recipients(unit_id=unit["id"], role=role)
-                         if r["unit_id"] == unit["id"])
-    return {"units": len(units), "members": len(members), "active_roles": roles}
+    """What organization's tree holds, to compare with the activities service's read model
+    of it: units, members, and the roles held today (``organization.directory_status``)."""
+    status = proxy.organization.directory_status()
+    return {key: status[key] for key in ("units", "members", "roles")}
 
 
 def wait_for_directory(proxy, timeout=20.0, resync=True):

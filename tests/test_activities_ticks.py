@@ -54,7 +54,7 @@ def test_two_years_of_ticks_send_each_reminder_once(start_service, rpc, subscrib
         newcomer = org.add_member(employee_no="XN9001", name="新员工", gender="female",
                                   unit_id=units["XNY-QN"], joined_on="2022-11-15")
         wait_for(lambda: act.directory_status()["members"] == len(members) + 1)
-        wait_for(lambda: act.directory_status()["active_members"] == len(members))
+        wait_for(lambda: act.directory_status()["current_members"] == len(members))
         # Monday 10 October 2022 follows the National Day holiday: its working day before is
         # Sunday 9 October, a make-up working day. Saturday 8 October is one too.
         monday = activity(act, units, "节后安全讲座", "2022-10-10")

@@ -17,8 +17,8 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from services.activities import directory, rules
-from services.activities.models import DirUnit
+from gonghui import directory
+from services.activities import rules
 
 
 def _scope(column, unit_ids):
@@ -97,7 +97,7 @@ def daily_exercise_units(session, date_from, date_to, unit_ids):
     rows = session.execute(text(
         "SELECT DISTINCT p.organiser_unit_id AS unit_id, u.name AS unit_name "
         "FROM participations p JOIN recurring_schedules s ON s.id = p.schedule_id "
-        "LEFT JOIN dir_units u ON u.id = p.organiser_unit_id "
+        "LEFT JOIN directory_units u ON u.unit_id = p.organiser_unit_id "
         "WHERE s.kind = 'workplace_exercise' AND s.frequency = 'daily' "
         "AND p.held_on BETWEEN :date_from AND :date_to"
         + _scope("p.organiser_unit_id", unit_ids) + " ORDER BY 1"),
@@ -120,7 +120,7 @@ def facility_rows(session, date_from, date_to, unit_ids):
 
 def members_on(session, unit_ids, day):
     return session.scalar(text(
-        "SELECT count(*) FROM dir_members WHERE joined_on <= :day "
+        "SELECT count(*) FROM directory_members WHERE joined_on <= :day "
         "AND (left_on IS NULL OR left_on > :day)" + _scope("unit_id", unit_ids)),
         _params(None, None, unit_ids, day=day))
 
@@ -131,8 +131,8 @@ def checkup_figure(session, date_from, date_to, unit_ids):
     # A plain join lets the planner probe the (member_id, year) index for a small subtree
     # and hash-join for everything; DISTINCT because a period can span two years.
     row = session.execute(text(
-        "SELECT count(DISTINCT m.id) AS members, count(DISTINCT c.member_id) AS checked "
-        "FROM dir_members m LEFT JOIN checkups c ON c.member_id = m.id "
+        "SELECT count(DISTINCT m.member_id) AS members, count(DISTINCT c.member_id) AS checked "
+        "FROM directory_members m LEFT JOIN checkups c ON c.member_id = m.member_id "
         "AND c.checked_on BETWEEN :date_from AND :date_to "
         "WHERE m.joined_on <= :date_to AND (m.left_on IS NULL OR m.left_on > :date_to)"
         + _scope("m.unit_id", unit_ids)),
@@ -178,8 +178,9 @@ def donations(session, date_from, date_to, unit_ids):
 def unit_names(session, ids):
     if not ids:
         return {}
-    return dict(session.execute(text("SELECT id, name FROM dir_units WHERE id = ANY(:ids)"),
-                                {"ids": sorted(ids)}).all())
+    return dict(session.execute(text(
+        "SELECT unit_id, name FROM directory_units WHERE unit_id = ANY(:ids)"),
+        {"ids": sorted(ids)}).all())
 
 
 def figures(session, date_from, date_to, unit_id):
@@ -194,7 +195,7 @@ def figures(session, date_from, date_to, unit_id):
     daily = daily_exercise_units(session, date_from, date_to, unit_ids)
     result = {
         "date_from": date_from, "date_to": date_to, "unit_id": unit_id,
-        "unit_name": session.get(DirUnit, unit_id).name if unit_id is not None else None,
+        "unit_name": directory.unit_name(session, unit_id) if unit_id is not None else None,
         "units": len(open_units),
         "activities": by_kind, "by_campaign": by_campaign,
         "totals": {**totals, "members": members, "members_reached": reached,
@@ -234,11 +235,11 @@ def units_with_facility_share(session, unit_ids, level, kinds, day):
     of ``kinds`` in their subtree on ``day`` (a team's reading corner counts for its
     grassroots union)."""
     targets = set(session.scalars(text(
-        "SELECT unit_id FROM dir_unions WHERE level = :level "
+        "SELECT unit_id FROM directory_unions WHERE level = :level "
         "AND (established_on IS NULL OR established_on <= :day) "
         "AND (closed_on IS NULL OR closed_on > :day)"),
         {"level": level, "day": day})) & unit_ids
-    parents = dict(session.execute(text("SELECT id, parent_id FROM dir_units")).all())
+    parents = dict(session.execute(text("SELECT unit_id, parent_id FROM directory_units")).all())
     with_facility = set(session.scalars(text(
         "SELECT DISTINCT unit_id FROM facilities WHERE kind = ANY(:kinds) "
         "AND opened_on <= :day AND (closed_on IS NULL OR closed_on > :day)"),

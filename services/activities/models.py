@@ -1,14 +1,10 @@
 """Persistence of the activities service (SQLAlchemy 2 models).
 
-Two parts: what this service owns (campaigns and their goals, activities with sign-ups and
-attendance, recurring schedules with participation, facilities, check-ups, the reminders
-already sent), and a local read model of the organization's directory (``dir_*``: units,
-unions, members, roles) kept from organization's events, so that audience rules, officer
-checks and coverage never call organization.
+What this service owns: campaigns and their goals, activities with sign-ups and attendance,
+recurring schedules with participation, facilities, check-ups, the reminders already sent.
+The read model of organization's union tree, which audience rules, officer checks and
+coverage read, is the kit's (``gonghui.directory``: its own tables in this database).
 
-Read-model rows carry the ``occurred_at`` of the event that last set them (per group of
-fields for units, whose events each change one thing): events arrive on one queue per
-event type, so they can come out of order; an older event never overwrites a newer one.
 Attendance and participation rows repeat the unit, kind, campaign and date they belong to,
 so that the figures are a scan of one table (see bench/ACTIVITIES.md).
 """
@@ -36,67 +32,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 class Model(DeclarativeBase):
     pass
-
-
-# ------------------------------------------------------------------ directory read model
-
-
-class DirUnit(Model):
-    __tablename__ = "dir_units"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    code: Mapped[str | None] = mapped_column(String(40))
-    name: Mapped[str | None] = mapped_column(String(200))
-    kind: Mapped[str | None] = mapped_column(String(30))
-    parent_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    established_on: Mapped[date | None] = mapped_column(Date)
-    closed_on: Mapped[date | None] = mapped_column(Date)
-    info_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    name_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    parent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class DirUnion(Model):
-    __tablename__ = "dir_unions"
-
-    union_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    unit_id: Mapped[int] = mapped_column(Integer, index=True)
-    level: Mapped[str] = mapped_column(String(30))
-    name: Mapped[str | None] = mapped_column(String(200))  # not in organization's snapshot
-    established_on: Mapped[date | None] = mapped_column(Date)
-    closed_on: Mapped[date | None] = mapped_column(Date)
-    stamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class DirMember(Model):
-    __tablename__ = "dir_members"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    employee_no: Mapped[str] = mapped_column(String(40), index=True)
-    name: Mapped[str] = mapped_column(String(100))
-    gender: Mapped[str] = mapped_column(String(10))
-    unit_id: Mapped[int] = mapped_column(Integer, index=True)
-    joined_on: Mapped[date] = mapped_column(Date)
-    left_on: Mapped[date | None] = mapped_column(Date)
-    stamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class DirRole(Model):
-    """A member's role in the union of a unit; the latest assignment of that role."""
-
-    __tablename__ = "dir_roles"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(Integer)
-    unit_id: Mapped[int] = mapped_column(Integer, index=True)
-    role: Mapped[str] = mapped_column(String(30))
-    union_id: Mapped[int | None] = mapped_column(Integer)
-    starts_on: Mapped[date | None] = mapped_column(Date)  # None: known only from a resync
-    ends_on: Mapped[date | None] = mapped_column(Date)
-    stamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-    __table_args__ = (UniqueConstraint("member_id", "unit_id", "role"),)
 
 
 # ------------------------------------------------------------------ campaigns and goals

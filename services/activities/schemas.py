@@ -502,12 +502,3 @@ class TickOut(Schema):
     checkup_missing = fields.Integer()
     members_reminded = fields.Integer()
 
-
-class DirectoryOut(Schema):
-    units = fields.Integer()
-    open_units = fields.Integer()
-    unions = fields.Integer()
-    members = fields.Integer()
-    active_members = fields.Integer()
-    active_roles = fields.Integer()
-    last_change_at = fields.AwareDateTime(format="iso", allow_none=True)

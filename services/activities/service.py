@@ -5,9 +5,10 @@ venues, staff libraries 职工书屋, reading corners 读书角, mobile bookshel
 health check-ups (健康体检); and the figures of any period and subtree.
 
 Entrypoints are thin: arguments are validated by the schemas, the rules live in
-``rules.py``, the figures in ``figures.py``, the local copy of organization's directory in
-``directory.py`` (kept from organization's events, so audiences and coverage never call it);
-every change goes to the audit trail and the outbox in the worker's transaction.
+``rules.py``, the figures in ``figures.py``; the read model of organization's union tree is
+the kit's (``gonghui.directory``, kept from organization's events, so audiences and coverage
+never call it), with activities' own questions of it in ``tree.py``; every change goes to
+the audit trail and the outbox in the worker's transaction.
 """
 
 from collections import defaultdict
@@ -16,22 +17,24 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from gonghui import directory
 from gonghui import service as kit
 from gonghui.actor import SYSTEM_TICK
+from gonghui.audit import RESYNC_ENTITY
 from gonghui.clock import CHINA, today
 from gonghui.daily import begin_day
-from gonghui.entrypoints import event_handler, rpc
+from gonghui.directory import DirectoryMember
+from gonghui.entrypoints import rpc
 from gonghui.errors import (
     Conflict,
     Forbidden,
     NotFound,
-    ServiceTimeout,
     ValidationError,
     get_or_not_found,
 )
 from gonghui.events import emit
 from gonghui.rpc_client import ServiceRpc
-from services.activities import directory, events, figures, rules
+from services.activities import events, figures, rules, tree
 from services.activities import schemas as s
 from services.activities.models import (
     Activity,
@@ -39,9 +42,6 @@ from services.activities.models import (
     Campaign,
     Checkup,
     CheckupReminder,
-    DirMember,
-    DirRole,
-    DirUnit,
     Facility,
     Goal,
     Participation,
@@ -49,19 +49,12 @@ from services.activities.models import (
     Signup,
     UpcomingNotice,
 )
-
-# The contract of the events this service consumes: importing it registers their schemas,
-# so handlers receive typed data (dates as dates) and an invalid event is dead-lettered.
 from services.organization import events as org_events
-
-# A resync stamps what it read this long before it started: an event that committed in
-# organization while the resync was reading is applied again afterwards (same values).
-RESYNC_MARGIN = timedelta(seconds=60)
 
 
 # The kit's base is reached through its module: `nameko run` starts every service class
 # found at the top level of this module.
-class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
+class ActivitiesService(directory.tree_handlers(org_events), kit.DailyTimer, kit.ServiceBase):
     name = "activities"
     tick_name = "activities.tick"
 
@@ -75,21 +68,10 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
              changes=changes)
 
     def _unit(self, unit_id, field="unit_id", day=None):
-        """A unit of the read model, open on ``day`` when one is given."""
-        unit = self.db.get(DirUnit, unit_id)
-        if unit is None:
-            raise NotFound(f"unit {unit_id} is not in the directory",
-                           {field: ["unknown unit (or not yet synchronised from organization)"]})
-        if day is not None and unit.closed_on is not None and unit.closed_on <= day:
-            raise Conflict(f"unit {unit_id} is closed", {field: ["closed"]})
-        return unit
+        return tree.open_unit(self.db, unit_id, field, day)
 
     def _member(self, member_id, field="member_id"):
-        member = self.db.get(DirMember, member_id)
-        if member is None:
-            raise NotFound(f"member {member_id} is not in the directory",
-                           {field: ["unknown member (or not yet synchronised)"]})
-        return member
+        return directory.member(self.db, member_id, field)
 
     def _campaign(self, campaign_id, field="campaign_id"):
         if campaign_id is None:
@@ -109,8 +91,7 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
         return facility
 
     def _unit_name(self, unit_id):
-        unit = self.db.get(DirUnit, unit_id)
-        return unit.name if unit is not None else None
+        return directory.unit_name(self.db, unit_id)
 
     def _check_self_service(self, member):
         """A member acting for themselves may only sign themselves up or off."""
@@ -119,105 +100,21 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
             raise Forbidden("a member may only sign up themselves",
                             {"member_id": ["not the calling member"]})
 
-    # ------------------------------------------------------------ directory (read model)
+    # ------------------------------------------------------------ the tree's read model
 
-    def _apply(self, apply, event):
-        apply(self.db, event.data, event.occurred_at)
+    def _resync(self):
+        """The kit's resync, counting the roles held today that it found no longer held."""
+        before = tree.roles_held(self.db, today())
+        read = super()._resync()
+        self._roles_ended = len(before - tree.roles_held(self.db, today()))
+        return read
 
-    @event_handler(org_events.UNIT_CREATED)
-    def on_unit_created(self, event):
-        self._apply(directory.unit_created, event)
-
-    @event_handler(org_events.UNIT_RENAMED)
-    def on_unit_renamed(self, event):
-        self._apply(directory.unit_renamed, event)
-
-    @event_handler(org_events.UNIT_MOVED)
-    def on_unit_moved(self, event):
-        self._apply(directory.unit_moved, event)
-
-    @event_handler(org_events.UNIT_CLOSED)
-    def on_unit_closed(self, event):
-        self._apply(directory.unit_closed, event)
-
-    @event_handler(org_events.UNION_ESTABLISHED)
-    def on_union_established(self, event):
-        self._apply(directory.union_changed, event)
-
-    @event_handler(org_events.UNION_CLOSED)
-    def on_union_closed(self, event):
-        self._apply(directory.union_changed, event)
-
-    @event_handler(org_events.MEMBER_JOINED)
-    def on_member_joined(self, event):
-        self._apply(directory.member_changed, event)
-
-    @event_handler(org_events.MEMBER_UPDATED)
-    def on_member_updated(self, event):
-        self._apply(directory.member_changed, event)
-
-    @event_handler(org_events.MEMBER_LEFT)
-    def on_member_left(self, event):
-        self._apply(directory.member_changed, event)
-
-    @event_handler(org_events.ROLE_ASSIGNED)
-    def on_role_assigned(self, event):
-        self._apply(directory.role_changed, event)
-
-    @event_handler(org_events.ROLE_ENDED)
-    def on_role_ended(self, event):
-        self._apply(directory.role_changed, event)
-
-    @rpc(result=s.DirectoryOut)
-    def directory_status(self):
-        """What the local copy of organization's directory holds: units, unions, members,
-        roles, and the time of the latest change applied (to see that it caught up)."""
-        return directory.status(self.db)
-
-    @rpc(result=s.DirectoryOut, writes=True, errors=(ServiceTimeout,))
-    def resync_directory(self):
-        """Pull the whole directory from organization by RPC (each call with a timeout):
-        units and members page by page, unions and the roles held today from its snapshot;
-        apply it over the local copy, keeping changes newer than the pull."""
-        stamp = datetime.now(UTC) - RESYNC_MARGIN
-        org = self.organization
-        units = self._pages(lambda limit, offset: org.list_units(
-            include_closed=True, limit=limit, offset=offset))
-        members = self._pages(lambda limit, offset: org.list_members(
-            include_left=True, limit=limit, offset=offset))
-        snapshot = org.directory_snapshot()
-        for unit in units:
-            directory.unit_snapshot(self.db, unit, stamp)
-        for member in members:
-            directory.member_changed(self.db, {**member, "member_id": member["id"]}, stamp)
-        unit_of = {}
-        for union in snapshot["unions"]:
-            unit_of[union["union_id"]] = union["unit_id"]
-            directory.union_snapshot(self.db, union, today(), stamp)
-        held = {(r["member_id"], unit_of[r["union_id"]], r["role"]) for r in snapshot["roles"]
-                if r["role"] in rules.OFFICER_ROLES and r["union_id"] in unit_of}
-        for member_id, unit_id, role in sorted(held):
-            existing = self.db.scalar(select(DirRole).where(
-                DirRole.member_id == member_id, DirRole.unit_id == unit_id, DirRole.role == role))
-            if existing is None or existing.ends_on is not None:
-                directory.role_changed(self.db, {
-                    "member_id": member_id, "unit_id": unit_id, "role": role,
-                    "union_id": None, "starts_on": None, "ends_on": None}, stamp)
-        ended = directory.end_roles_not_held(self.db, held, today(), stamp)
+    def directory_resynced(self, counts):
+        """After ``resync_directory``: the event (its audit row is the resync's)."""
         self._emit(events.DIRECTORY_RESYNCED, {
-            "units": len(units), "unions": len(snapshot["unions"]), "members": len(members),
-            "roles": len(held), "roles_ended": ended}, ("directory", "organization"))
-        return directory.status(self.db)
-
-    @staticmethod
-    def _pages(fetch, size=5000):
-        rows, offset = [], 0
-        while True:
-            page = fetch(size, offset)
-            rows.extend(page)
-            if len(page) < size:
-                return rows
-            offset += size
+            "units": counts["units"], "unions": counts["unions"],
+            "members": counts["members"], "roles": counts["roles"],
+            "roles_ended": self._roles_ended}, RESYNC_ENTITY)
 
     # ------------------------------------------------------------ campaigns
 
@@ -422,7 +319,7 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
         return rules.Audience(activity.audience, unit_ids, activity.audience_role, label)
 
     def _check_audience(self, activity, member_ids, field):
-        facts = directory.member_facts(self.db, member_ids, activity.held_on)
+        facts = tree.member_facts(self.db, member_ids, activity.held_on)
         missing = sorted(set(member_ids) - set(facts))
         if missing:
             raise NotFound("unknown members", {field: [f"member {m} is not in the directory"
@@ -486,8 +383,7 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
                            {"activity_id": ["held"]})
         activity.status, activity.cancel_reason = "cancelled", reason
         signed = self._signed_up(activity.id)
-        units = {m.id: m.unit_id for m in self.db.scalars(select(DirMember).where(
-            DirMember.id.in_([x.member_id for x in signed])))}
+        units = tree.units_of(self.db, [x.member_id for x in signed])
         self._emit(events.ACTIVITY_CANCELLED, {
             **self._activity_ref(activity), "reason": reason,
             "recipient_member_ids": [x.member_id for x in signed],
@@ -525,7 +421,7 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
         return [self._activity_out(a, counts) for a in rows]
 
     def _signup_data(self, activity, signup, member, position=None):
-        return {**self._activity_ref(activity), "member_id": member.id,
+        return {**self._activity_ref(activity), "member_id": member.member_id,
                 "member_name": member.name, "unit_id": member.unit_id,
                 "unit_name": self._unit_name(member.unit_id), "status": signup.status,
                 "waitlist_position": position}
@@ -538,7 +434,7 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
     def _signup_out(self, signup, member):
         position = (self._waitlist_position(signup.activity_id, signup.seq)
                     if signup.status == "waitlisted" else None)
-        return {"activity_id": signup.activity_id, "member_id": member.id,
+        return {"activity_id": signup.activity_id, "member_id": member.member_id,
                 "member_name": member.name, "unit_id": member.unit_id, "status": signup.status,
                 "seq": signup.seq, "waitlist_position": position,
                 "signed_up_at": signup.signed_up_at}
@@ -556,9 +452,9 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
             raise Conflict("the activity has taken place", {"activity_id": ["held"]})
         member = self._member(member_id)
         self._check_self_service(member)
-        self._check_audience(activity, [member.id], "member_id")
+        self._check_audience(activity, [member.member_id], "member_id")
         signup = self.db.scalar(select(Signup).where(Signup.activity_id == activity.id,
-                                                     Signup.member_id == member.id))
+                                                     Signup.member_id == member.member_id))
         if signup is not None and signup.status != "cancelled":
             raise Conflict("the member is already signed up",
                            {"member_id": [f"already {signup.status}"]})
@@ -568,7 +464,7 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
         activity.next_seq += 1
         now = datetime.now(UTC)
         if signup is None:  # a member who cancelled and comes back goes to the end
-            signup = Signup(activity_id=activity.id, member_id=member.id, signed_up_at=now)
+            signup = Signup(activity_id=activity.id, member_id=member.member_id, signed_up_at=now)
             self.db.add(signup)
         signup.seq, signup.status, signup.signed_up_at, signup.changed_at = (
             activity.next_seq, status, now, now)
@@ -588,7 +484,7 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
         member = self._member(member_id)
         self._check_self_service(member)
         signup = self.db.scalar(select(Signup).where(Signup.activity_id == activity.id,
-                                                     Signup.member_id == member.id))
+                                                     Signup.member_id == member.member_id))
         if signup is None or signup.status == "cancelled":
             raise Conflict("the member is not signed up", {"member_id": ["not signed up"]})
         if activity.status != "scheduled":
@@ -608,10 +504,10 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
         if promoted is not None:
             promoted.status, promoted.changed_at = "confirmed", datetime.now(UTC)
             self.db.flush()
-            lucky = self.db.get(DirMember, promoted.member_id)
+            lucky = self._member(promoted.member_id)
             self._emit(events.SIGNUP_PROMOTED, self._signup_data(activity, promoted, lucky),
                        ("activity", activity.id))
-        return {"activity_id": activity.id, "member_id": member.id, "status": "cancelled",
+        return {"activity_id": activity.id, "member_id": member.member_id, "status": "cancelled",
                 "promoted_member_id": promoted.member_id if promoted else None}
 
     @rpc(args=s.ActivityId, result=s.SignupOut, many=True, errors=(NotFound,))
@@ -619,14 +515,14 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
         """Confirmed and waiting sign-ups in arrival order, with waiting-list positions."""
         activity = self._activity(activity_id)
         signed = self._signed_up(activity.id)
-        members = {m.id: m for m in self.db.scalars(select(DirMember).where(
-            DirMember.id.in_([x.member_id for x in signed])))}
+        members = {m.member_id: m for m in self.db.scalars(select(DirectoryMember).where(
+            DirectoryMember.member_id.in_([x.member_id for x in signed])))}
         position, out = 0, []
         for signup in signed:
             member = members[signup.member_id]
             if signup.status == "waitlisted":
                 position += 1
-            out.append({"activity_id": activity.id, "member_id": member.id,
+            out.append({"activity_id": activity.id, "member_id": member.member_id,
                         "member_name": member.name, "unit_id": member.unit_id,
                         "status": signup.status, "seq": signup.seq,
                         "waitlist_position": position if signup.status == "waitlisted"
@@ -780,7 +676,7 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
         if held_on > today():
             raise Conflict("the session has not taken place yet", {"held_on": ["in the future"]})
         member_ids = sorted(set(member_ids))
-        facts = directory.member_facts(self.db, member_ids, held_on)
+        facts = tree.member_facts(self.db, member_ids, held_on)
         missing = sorted(set(member_ids) - set(facts))
         if missing:
             raise NotFound("unknown members", {"member_ids": [
@@ -822,26 +718,26 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
         member = self._member(member_id)
         if not rules.active_on(member.joined_on, member.left_on, checked_on):
             raise Conflict("not a member of the union that day", {"checked_on": ["not a member"]})
-        if self.db.scalar(select(Checkup.id).where(Checkup.member_id == member.id,
+        if self.db.scalar(select(Checkup.id).where(Checkup.member_id == member.member_id,
                                                    Checkup.year == checked_on.year)):
             raise Conflict(f"the member's {checked_on.year} check-up is already recorded",
                            {"member_id": ["already recorded this year"]})
-        checkup = Checkup(member_id=member.id, year=checked_on.year, checked_on=checked_on,
+        checkup = Checkup(member_id=member.member_id, year=checked_on.year, checked_on=checked_on,
                           provider=provider, unit_id=member.unit_id)
         self.db.add(checkup)
         self.db.flush()
         self._emit(events.CHECKUP_RECORDED, {
-            "checkup_id": checkup.id, "member_id": member.id, "member_name": member.name,
+            "checkup_id": checkup.id, "member_id": member.member_id, "member_name": member.name,
             "unit_id": member.unit_id, "unit_name": self._unit_name(member.unit_id),
             "year": checkup.year, "checked_on": checked_on, "provider": provider},
-            ("member", member.id))
+            ("member", member.member_id))
         return checkup
 
     def _year_members(self, unit_ids, year):
         """Members counted for a year's coverage: in the union at the year's end, or today
         for the current year."""
         day = min(datetime(year, 12, 31).date(), max(today(), datetime(year, 1, 1).date()))
-        return day, directory.active_members(self.db, unit_ids, day)
+        return day, directory.current_members(self.db, unit_ids, day)
 
     def _checked(self, member_ids, year):
         return set(self.db.scalars(select(Checkup.member_id).where(
@@ -855,11 +751,11 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
             self._unit(unit_id)
             unit_ids = directory.subtree_ids(self.db, unit_id)
         _, members = self._year_members(unit_ids, year)
-        checked = self._checked([m.id for m in members], year)
+        checked = self._checked([m.member_id for m in members], year)
         per_unit = defaultdict(lambda: [0, 0])
         for member in members:
             per_unit[member.unit_id][0] += 1
-            per_unit[member.unit_id][1] += member.id in checked
+            per_unit[member.unit_id][1] += member.member_id in checked
         names = figures.unit_names(self.db, set(per_unit))
         return {"year": year, "unit_id": unit_id, "members": len(members),
                 "checked": len(checked), "coverage": rules.ratio(len(checked), len(members)),
@@ -875,7 +771,7 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
             return
         if actor.kind in ("officer", "member"):
             chain = directory.ancestor_ids(self.db, unit_id)
-            if directory.officer_units(self.db, actor.id, today()) & set(chain):
+            if tree.officer_units(self.db, actor.id, today()) & set(chain):
                 return
         raise Forbidden("only the unit's union officers may see who is missing a check-up",
                         {"actor": [f"{actor} holds no officer role over unit {unit_id}"]})
@@ -888,11 +784,11 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
         self._unit(unit_id)
         self._require_officer(unit_id)
         _, members = self._year_members(directory.subtree_ids(self.db, unit_id), year)
-        checked = self._checked([m.id for m in members], year)
+        checked = self._checked([m.member_id for m in members], year)
         names = figures.unit_names(self.db, {m.unit_id for m in members})
-        return [{"member_id": m.id, "employee_no": m.employee_no, "name": m.name,
+        return [{"member_id": m.member_id, "employee_no": m.employee_no, "name": m.name,
                  "unit_id": m.unit_id, "unit_name": names.get(m.unit_id)}
-                for m in members if m.id not in checked]
+                for m in members if m.member_id not in checked]
 
     # ------------------------------------------------------------ figures
 
@@ -939,8 +835,7 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
                 continue  # nobody to remind yet; whoever signs up later still will be
             self.db.add(UpcomingNotice(activity_id=activity.id, sent_for=as_of,
                                        recipients=len(confirmed)))
-            units = sorted(set(self.db.scalars(select(DirMember.unit_id).where(
-                DirMember.id.in_(confirmed)))))
+            units = sorted(set(tree.units_of(self.db, confirmed).values()))
             self._emit(events.ACTIVITY_UPCOMING, {
                 **self._activity_ref(activity), "as_of": as_of,
                 "recipient_member_ids": list(confirmed), "recipient_unit_ids": units},
@@ -953,14 +848,14 @@ class ActivitiesService(kit.DailyTimer, kit.ServiceBase):
 
     def _checkup_reminders(self, as_of, counts):
         year = as_of.year
-        members = directory.active_members(self.db, None, as_of)
+        members = directory.current_members(self.db, None, as_of)
         checked = set(self.db.scalars(select(Checkup.member_id).where(Checkup.year == year)))
         reminded = set(self.db.scalars(select(CheckupReminder.member_id).where(
             CheckupReminder.year == year)))
         by_unit = defaultdict(list)
         for member in members:
-            if member.id not in checked and member.id not in reminded:
-                by_unit[member.unit_id].append(member.id)
+            if member.member_id not in checked and member.member_id not in reminded:
+                by_unit[member.unit_id].append(member.member_id)
         names = figures.unit_names(self.db, set(by_unit))
         for unit_id, member_ids in sorted(by_unit.items()):
             self.db.add_all([CheckupReminder(member_id=m, year=year, sent_for=as_of)

@@ -1,0 +1,61 @@
+"""What activities asks of the kit's read model of the union tree (:mod:`gonghui.directory`,
+kept from organization's events) beyond the kit's own questions: a unit open on a day, a
+member's facts for the audience rules, the units a member is an officer of, and the roles
+held on a day (what a resync ended).
+
+Activities counts more roles as officers than the kit does (committee members and cadres
+see who is missing a check-up): ``rules.OFFICER_ROLES``.
+"""
+
+from sqlalchemy import select
+
+from gonghui import directory
+from gonghui.directory import DirectoryMember, DirectoryRole
+from gonghui.errors import Conflict
+from services.activities import rules
+
+
+def open_unit(session, unit_id, field="unit_id", day=None):
+    """The unit (``NotFound`` when the read model does not know it), not closed on ``day``
+    when one is given (``Conflict``)."""
+    unit = directory.unit(session, unit_id, field)
+    if day is not None and unit.closed_on is not None and unit.closed_on <= day:
+        raise Conflict(f"unit {unit_id} is closed", {field: ["closed"]})
+    return unit
+
+
+def member_facts(session, member_ids, day):
+    """``{member_id: MemberFacts}`` for the members the read model knows."""
+    members = session.scalars(select(DirectoryMember).where(
+        DirectoryMember.member_id.in_(member_ids))).all()
+    held = directory.roles_on(session, [m.member_id for m in members], day)
+    return {m.member_id: rules.MemberFacts(m.member_id, m.name, m.gender, m.unit_id,
+                                           m.joined_on, m.left_on,
+                                           frozenset(held.get(m.member_id, ())))
+            for m in members}
+
+
+def units_of(session, member_ids):
+    """``{member_id: unit_id}`` of the members the read model knows."""
+    return dict(session.execute(select(DirectoryMember.member_id, DirectoryMember.unit_id)
+                                .where(DirectoryMember.member_id.in_(member_ids))).all())
+
+
+def officer_units(session, employee_no, day):
+    """Units where the member with this employee number holds one of activities' officer
+    roles on ``day`` (none for a member not in the union that day)."""
+    found = session.scalar(select(DirectoryMember).where(
+        DirectoryMember.employee_no == employee_no))
+    if found is None or not rules.active_on(found.joined_on, found.left_on, day):
+        return set()
+    return {unit_id for unit_id, role in directory.roles_on(
+        session, [found.member_id], day).get(found.member_id, ()) if role in rules.OFFICER_ROLES}
+
+
+def roles_held(session, day):
+    """The role assignments held on ``day``, by their keys."""
+    return set(session.execute(select(
+        DirectoryRole.member_id, DirectoryRole.union_id, DirectoryRole.role,
+        DirectoryRole.starts_on).where(
+        DirectoryRole.starts_on <= day,
+        (DirectoryRole.ends_on.is_(None)) | (DirectoryRole.ends_on > day))).all())
