@@ -6,7 +6,10 @@ import time
 from datetime import date
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
+from gonghui import directory
 from gonghui.calendar import WorkingCalendar
 from gonghui.errors import Conflict, NotFound, ValidationError
 from services.deeds import rules
@@ -297,13 +300,16 @@ def test_objection_upheld_sends_the_item_back_as_non_conforming(world):
 
 
 def test_escalation_uses_the_read_model_while_organization_is_down(start_service, rpc,
-                                                                  subscribe, amqp_uri):
+                                                                  subscribe, amqp_uri,
+                                                                  databases):
     sub = subscribe("deeds.events", "supervision_escalated")
     organization = start_service(OrganizationService)
     start_service(DeedsService)
     with rpc() as proxy:
         load_union(proxy)
-        units = {u["code"]: u["id"] for u in proxy.organization.list_units(limit=5000)}
+        listed = proxy.organization.list_units(limit=5000)
+        units = {u["code"]: u["id"] for u in listed}
+        company_name = next(u["name"] for u in listed if u["code"] == "XNY")
         company_officers = {r["member_id"] for role in ("chair", "vice_chair")
                             for r in proxy.organization.recipients(unit_id=units["XNY"],
                                                                    role=role)}
@@ -330,7 +336,17 @@ def test_escalation_uses_the_read_model_while_organization_is_down(start_service
         assert february["escalated_to_unit_id"] == units["XNY"]
         top = [m["body"]["data"] for m in sub.collect(2)
                if m["body"]["data"]["escalation_level"] == 2]
-        assert top and set(top[0]["recipient_member_ids"]) == company_officers
+        # The event names the union told by its unit (notifications resolves its officers,
+        # issue 11 §2), with the name from deeds' read model; it names no officer itself.
+        assert top and top[0]["escalated_to_unit_id"] == units["XNY"]
+        assert top[0]["escalated_to_unit_name"] == company_name
+        assert top[0]["recipient_member_ids"] == []
+        # …and deeds' read model, organization still down, knows the officers of the union
+        # escalated to.
+        engine = create_engine(databases["deeds"])
+        with Session(engine) as session:
+            assert set(directory.officers(session, units["XNY"])) == company_officers
+        engine.dispose()
         # No union above the company's: past its deadline the order is marked at the top
         # and stays open there, and later ticks neither escalate nor re-read it.
         day = date.fromisoformat(february["deadline"])

@@ -1,8 +1,10 @@
 """The deeds service's events: a public contract (see docs/asyncapi.yaml).
 
 Payloads carry the item with its names, owner unit and responsible person, and for
-reminders the member ids of who should hear of it (``recipient_member_ids``) and the unit
-whose officers are concerned, so consumers such as notifications act without calling back.
+reminders and supervision the people they name directly (``recipient_member_ids``: the
+item's responsible person) and the units whose officers are concerned (the owner unit, the
+supervising union's unit, the unit escalated to), so consumers such as notifications act
+without calling back; notifications alone resolves units into their officers.
 Ideas' submitters are carried on every item event made from their idea, and on notices and
 evaluations that take such items in (the design's "those who proposed an idea are told
 whenever its deed moves").
@@ -56,7 +58,10 @@ class ReportReminderData(ItemRef):
     period = fields.String(required=True)
     due_on = fields.Date(required=True)
     as_of = fields.Date(required=True)
-    recipient_member_ids = fields.List(fields.Integer(), required=True)
+    recipient_member_ids = fields.List(fields.Integer(), required=True, metadata={
+        "description": "the people the event names directly (the item's responsible "
+                       "person); the owner unit's officers are named by unit (owner_unit_id) "
+                       "and resolved by notifications"})
 
 
 class ReportSubmittedData(ItemRef):
@@ -80,7 +85,11 @@ class SupervisionData(ItemRef):
     escalation_level = fields.Integer(required=True)
     escalated_to_unit_id = fields.Integer(allow_none=True)
     escalated_to_unit_name = fields.String(allow_none=True)
-    recipient_member_ids = fields.List(fields.Integer(), required=True)
+    recipient_member_ids = fields.List(fields.Integer(), required=True, metadata={
+        "description": "the people the event names directly (the item's responsible "
+                       "person); a union's officers are named by unit (owner_unit_id, "
+                       "supervising_unit_id, escalated_to_unit_id) and resolved by "
+                       "notifications"})
     status = fields.String(required=True)
     closed_by = fields.String(allow_none=True)
 

@@ -30,7 +30,6 @@ IDEA_FLOW = {"submitted": ("argued", "declined"), "argued": ("studied", "decline
 ITEM_STATUSES = ("open", "completed", "noticed", "non_conforming")
 TRACKS = ("on_track", "under_supervision", "completed_awaiting_notice", "publicly_noticed",
           "non_conforming")
-OFFICER_ROLES = ("chair", "vice_chair")
 DEFAULT_WEIGHTS = {"completion": 0.35, "timeliness": 0.25, "supervision": 0.15,
                    "objections": 0.10, "satisfaction": 0.15}
 

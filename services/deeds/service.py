@@ -15,7 +15,6 @@ from sqlalchemy import case, func, select
 from gonghui import directory
 from gonghui import service as kit
 from gonghui.actor import SYSTEM_TICK
-from gonghui.clock import today
 from gonghui.daily import begin_day
 from gonghui.entrypoints import rpc
 from gonghui.errors import Conflict, NotFound
@@ -76,10 +75,6 @@ class DeedsService(directory.tree_handlers(org_events), kit.DailyTimer, kit.Serv
     def _lookup(self):
         # One per worker (each worker gets a fresh service instance).
         return directory.Lookup(self.db)
-
-    def _officers(self, union_id):
-        return sorted(directory.role_holders(self.db, union_id, directory.OFFICER_ROLES,
-                                             today()))
 
     @functools.cached_property
     def _idea_submitters(self):
@@ -769,9 +764,9 @@ class DeedsService(directory.tree_handlers(org_events), kit.DailyTimer, kit.Serv
                                                     self.settings.supervision_working_days))
         self.db.add(order)
         self.db.flush()
-        recipients = sorted(set(([item.responsible_member_id]
-                                 if item.responsible_member_id else [])
-                                + (self._officers(chain[0][1]) if chain else [])))
+        # The supervising union's officers are named by unit (supervising_unit_id) and
+        # resolved by notifications: who is told is decided there once.
+        recipients = [item.responsible_member_id] if item.responsible_member_id else []
         self._emit(events.SUPERVISION_ISSUED, self._order_data(order, item, recipients),
                    ("item", item.id), actor=SYSTEM_TICK)
 
@@ -788,12 +783,11 @@ class DeedsService(directory.tree_handlers(org_events), kit.DailyTimer, kit.Serv
             if level >= len(chain):
                 order.at_top = True  # no union above: it stays open at the top one
                 continue
-            unit_id, union_id = chain[level]
-            order.escalation_level, order.escalated_to_unit_id = level, unit_id
+            order.escalation_level, order.escalated_to_unit_id = level, chain[level][0]
             order.deadline = self.calendar.add_working_days(
                 as_of, self.settings.supervision_working_days)
-            self._emit(events.SUPERVISION_ESCALATED,
-                       self._order_data(order, item, self._officers(union_id)),
+            # escalated_to_unit_id names the union told; notifications resolves its officers
+            self._emit(events.SUPERVISION_ESCALATED, self._order_data(order, item, []),
                        ("item", item.id), actor=SYSTEM_TICK)
             counts["supervision_escalated"] += 1
 
