@@ -36,7 +36,6 @@ BAD_INPUT = {
     "assign_role": ({"member_id": 1, "unit_id": 2, "role": "king"}, "role"),
     "end_role": ({"assignment_id": "x"}, "assignment_id"),
     "recipients": ({"unit_id": 2, "role": "member"}, "role"),
-    "escalation_recipients": ({"unit_id": 2, "role": "chair", "levels_up": 9}, "levels_up"),
     "start_term": ({"unit_id": 2, "starts_on": "2026-01-01"}, "ends_on"),
     "current_term": ({"unit_id": True}, "unit_id"),
     "record_election": ({"unit_id": 2, "held_on": "2026-01-01", "term_starts_on": "2026-01-01",

@@ -102,21 +102,110 @@ def check_committee(roster):
                        {"committee": [f"member {m} listed twice" for m in twice]})
 
 
-REGULATION_TRANSITIONS = {
-    "issue": ("draft",),
-    "revise": ("issued", "revised"),
-    "repeal": ("issued", "revised"),
+# ----------------------------------------------------------------- state changes
+# Each status machine as a table: the steps each status allows; one check per table says
+# what a refused step is refused for.
+
+# A regulation (制度): drafted, issued, then revised any number of times, until repealed.
+# Each status and the steps it allows, with the status each step leads to.
+REGULATION_FLOW = {
+    "draft": {"issue": "issued"},
+    "issued": {"revise": "revised", "repeal": "repealed"},
+    "revised": {"revise": "revised", "repeal": "repealed"},
+    "repealed": {},
 }
 
 
-def check_regulation_transition(action, status):
-    if status not in REGULATION_TRANSITIONS[action]:
+def regulation_step(status, action):
+    """The status a regulation that is ``status`` takes on ``action`` (issue, revise,
+    repeal); Conflict when that status does not allow it."""
+    allowed = REGULATION_FLOW[status]
+    if action not in allowed:
+        needs = tuple(s for s, steps in REGULATION_FLOW.items() if action in steps)
         raise Conflict(f"cannot {action} a regulation that is {status}",
-                       {"status": [f"{action} needs one of {REGULATION_TRANSITIONS[action]}"]})
+                       {"status": [f"{action} needs one of {needs}"]})
+    return allowed[action]
 
 
-def next_status(action):
-    return {"issue": "issued", "revise": "revised", "repeal": "repealed"}[action]
+# A union's terms of office (届): the current term is recorded once, when the union comes on
+# the platform with no term open; from then each election (换届) closes the open term and
+# opens the next (an election also opens the first term of a union that has none).
+TERM_FLOW = {"no_term": ("start", "elect"), "term_open": ("elect",)}
+
+
+def term_status(open_term):
+    return "no_term" if open_term is None else "term_open"
+
+
+def check_term_step(status, step):
+    if step not in TERM_FLOW[status]:
+        raise Conflict("the union has a current term: record an election instead",
+                       {"unit_id": ["term open"]})
+
+
+# A unit's union: established, dissolved (closed), and established again in the same unit.
+UNION_FLOW = {"none": ("establish",), "open": ("close",), "closed": ("establish",)}
+
+
+def union_status(union):
+    if union is None:
+        return "none"
+    return "open" if union.closed_on is None else "closed"
+
+
+def check_union_step(status, step):
+    """Only ``establish`` is checked here: a close with no open union is refused by the
+    look-up of the unit's open union (NotFound), as a missing record is."""
+    if step not in UNION_FLOW[status]:
+        raise Conflict("the unit already has a union", {"unit_id": ["has a union"]})
+
+
+# Records open until a day ends them for good: a unit closed, a member who left the union, a
+# role ended, an action item closed. Once ended nothing changes them or uses them, and the
+# refusal says why: (message naming the record's ``{id}``, argument, detail).
+ENDED = {
+    "unit": ("unit {id} is closed", "unit_id", "closed"),
+    "member": ("member {id} has left the union", "member_id", "left"),
+    "role": ("the role has already ended", "assignment_id", "ended"),
+    "action_item": ("the action item is already closed", "action_item_id", "closed"),
+}
+
+
+def check_not_ended(record, ident, ended_on):
+    """Refuse a step on ``record`` ``ident`` (a key of ``ENDED``) once it has ended."""
+    if ended_on is not None:
+        message, field, detail = ENDED[record]
+        raise Conflict(message.format(id=ident), {field: [detail]})
+
+
+# ----------------------------------------------------------------- dates
+
+
+def check_left_on(joined_on, left_on):
+    if left_on < joined_on:
+        raise Conflict("cannot leave before joining", {"left_on": ["before joined_on"]})
+
+
+def check_role_end(starts_on, ends_on):
+    if ends_on < starts_on:
+        raise Conflict("a role cannot end before it starts", {"ends_on": ["too early"]})
+
+
+def check_election_day(held_on, open_term_starts_on):
+    if open_term_starts_on is not None and held_on < open_term_starts_on:
+        raise Conflict("the election is before the current term began",
+                       {"held_on": ["too early"]})
+
+
+def check_training_dates(starts_on, ends_on):
+    if ends_on < starts_on:
+        raise Conflict("a training cannot end before it starts", {"ends_on": ["early"]})
+
+
+def check_revision_date(effective_on, replaced_effective_on):
+    if replaced_effective_on and effective_on <= replaced_effective_on:
+        raise Conflict("a revision must take effect after the version it replaces",
+                       {"effective_on": [f"not after {replaced_effective_on}"]})
 
 
 @dataclass(frozen=True)
@@ -181,4 +270,5 @@ def coverage(as_of, units, unions, terms, member_units):
         "by_domain": [{"domain": d, **v} for d, v in sorted(by_domain.items())],
         "by_unit": rows,
     }
+
 
