@@ -106,8 +106,8 @@ def check_committee(roster):
 # Each status machine as a table: the steps each status allows; one check per table says
 # what a refused step is refused for.
 
-# A regulation (制度): drafted, issued, then revised any number of times, until repealed.
-# Each status and the steps it allows, with the status each step leads to.
+# A regulation (制度): drafted, issued, then revised any number of times, until repealed;
+# each step leads to the status it names.
 REGULATION_FLOW = {
     "draft": {"issue": "issued"},
     "issued": {"revise": "revised", "repeal": "repealed"},

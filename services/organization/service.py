@@ -1,16 +1,13 @@
 """The organization service: the union tree, members and roles, terms and elections (换届),
-coverage, cadre training, field visits and meetings with their action items, regulations
-(制度), import and export of the offices' spreadsheets.
+coverage, cadre training, field visits and meetings, regulations (制度), spreadsheets.
 
-The class is the table of contents: each entrypoint validates its arguments (the schemas),
-delegates to its sub-domain's module and returns. ``tree`` (units and unions), ``members``
-(members and roles), ``terms`` (terms, elections and their reminders), ``gatherings``
-(trainings, field visits, meetings, action items and overdue follow-ups), ``regulations``,
-``coverage``, ``spreadsheets`` (import and export; the file formats in ``importer``) and
-``snapshot`` (the tree for the consumers' read models). The rules, state changes as tables
-included, are in ``rules``; questions to the database in ``queries``; event payloads in
-``payloads``. Every change goes to the audit trail and the outbox in the worker's
-transaction (``self.emit``).
+A table of contents: each entrypoint validates (the schemas), delegates to its sub-domain —
+``tree`` (units, unions), ``members`` (and roles), ``terms`` (elections, term reminders),
+``gatherings`` (trainings, field visits, meetings, action items, overdue follow-ups),
+``regulations``, ``coverage``, ``spreadsheets`` (import, export; formats in ``importer``),
+``snapshot`` (the consumers' read models) — and returns. Rules and state tables in
+``rules``, questions in ``queries``, event data in ``payloads``; each change is audited and
+written to the outbox in the worker's transaction (``self.emit``).
 """
 
 from gonghui import service as kit
