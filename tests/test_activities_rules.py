@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from gonghui.calendar import WorkingCalendar
+from gonghui.errors import Conflict
 from services.activities import rules
 
 CALENDAR = WorkingCalendar()
@@ -112,3 +113,57 @@ def test_headline_counts_attendance_based_rows():
         "sports_venues": 17, "sports_events": 14, "units_with_daily_exercise": 5,
         "libraries_and_reading_corners": 19, "mobile_bookshelves": 7, "reading_sessions": 24,
         "mental_health_lectures": 2, "womens_health_activities": 5, "checkup_coverage": 1.0}
+
+
+@pytest.mark.parametrize("status, attended, step, refused", [
+    ("scheduled", False, "sign_up", None),
+    ("scheduled", False, "cancel", None),
+    ("scheduled", True, "sign_up", "the activity has taken place"),
+    ("scheduled", True, "cancel", "the activity took place: attendance is recorded"),
+    ("scheduled", True, "record_attendance", None),
+    ("scheduled", True, "cancel_signup", None),
+    ("cancelled", False, "cancel", "the activity is already cancelled"),
+    ("cancelled", False, "sign_up", "the activity is cancelled"),
+    ("cancelled", False, "record_attendance", "the activity is cancelled"),
+    ("cancelled", False, "record_amount_raised", "the activity is cancelled"),
+    ("cancelled", False, "cancel_signup", "the activity is cancelled"),
+])
+def test_activity_flow(status, attended, step, refused):
+    state = rules.activity_state(status, attended)
+    if refused is None:
+        rules.check_activity_step(state, step)
+        return
+    with pytest.raises(Conflict) as info:
+        rules.check_activity_step(state, step)
+    assert info.value.message == refused
+    assert list(info.value.details) == ["activity_id"]
+
+
+@pytest.mark.parametrize("status, step, refused", [
+    (None, "sign_up", None), ("cancelled", "sign_up", None), ("waitlisted", "promote", None),
+    ("confirmed", "cancel", None), ("waitlisted", "cancel", None),
+    ("confirmed", "sign_up", "already confirmed"),
+    ("waitlisted", "sign_up", "already waitlisted"),
+    (None, "cancel", "not signed up"), ("cancelled", "cancel", "not signed up"),
+])
+def test_signup_flow(status, step, refused):
+    if refused is None:
+        rules.check_signup_step(status, step)
+        return
+    with pytest.raises(Conflict) as info:
+        rules.check_signup_step(status, step)
+    assert info.value.details == {"member_id": [refused]}
+
+
+def test_facility_and_schedule_end():
+    rules.check_facility_step("open", "close")
+    with pytest.raises(Conflict) as info:
+        rules.check_facility_step("closed", "close")
+    assert info.value.details == {"facility_id": ["closed"]}
+    rules.check_schedule_end(date(2021, 1, 4), None, date(2021, 6, 30))
+    rules.check_schedule_end(date(2021, 1, 4), date(2021, 12, 31), date(2021, 6, 30))
+    for ends_on, new, detail in [(date(2021, 6, 30), date(2021, 6, 30), "already ended"),
+                                 (None, date(2021, 1, 3), "before starts_on")]:
+        with pytest.raises(Conflict) as info:
+            rules.check_schedule_end(date(2021, 1, 4), ends_on, new)
+        assert info.value.details == {"ends_on": [detail]}

@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from gonghui import directory
+from gonghui.clock import today
 from services.activities import rules
 
 
@@ -288,3 +289,12 @@ def measure_goal(session, campaign, goal, unit_ids, date_from, date_to):
 
 def campaign_period(year, as_of):
     return date(year, 1, 1), min(date(year, 12, 31), as_of)
+
+
+def of_period(work, date_from, date_to, unit_id):
+    """``figures`` of a period (default: the year to date) and subtree (default: all);
+    ``work`` is the worker's service instance, used only through ``work.db``."""
+    date_to = date_to or today()
+    date_from = date_from or date_to.replace(month=1, day=1)
+    directory.unit(work.db, unit_id)
+    return figures(work.db, date_from, date_to, unit_id)

@@ -8,6 +8,8 @@ mobile bookshelf (流动书架); annual health check-up (健康体检); women wo
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from gonghui.errors import Conflict
+
 THEMES = ("health", "fitness", "reading", "other")
 ACTIVITY_KINDS = ("lecture", "checkup", "match", "fitness_event", "charity_visit",
                   "donation_drive", "reading_session", "workplace_exercise", "youth_mixer",
@@ -40,6 +42,68 @@ RATIO_METRICS = ("checkup_coverage", "member_reach", "units_with_facility")
 
 # The last quarter of the year, when members still missing a check-up are reminded.
 CHECKUP_REMINDER_MONTH = 10
+
+
+# What may be done to an activity in each of its states; ``held``: scheduled, with attendance
+# recorded (it took place). Anything else is refused with the reason for that state.
+ACTIVITY_FLOW = {
+    "scheduled": ("sign_up", "cancel_signup", "cancel", "record_attendance",
+                  "record_amount_raised"),
+    "held": ("cancel_signup", "record_attendance", "record_amount_raised"),
+    "cancelled": (),
+}
+ACTIVITY_REFUSALS = {
+    ("cancelled", "cancel"): ("the activity is already cancelled", "cancelled"),
+    ("held", "cancel"): ("the activity took place: attendance is recorded", "held"),
+    ("held", "sign_up"): ("the activity has taken place", "held"),
+}
+CANCELLED = ("the activity is cancelled", "cancelled")
+
+
+def activity_state(status, attended):
+    if status == "cancelled":
+        return "cancelled"
+    return "held" if attended else "scheduled"
+
+
+def check_activity_step(state, step):
+    if step not in ACTIVITY_FLOW[state]:
+        message, detail = ACTIVITY_REFUSALS.get((state, step), CANCELLED)
+        raise Conflict(message, {"activity_id": [detail]})
+
+
+# A member's sign-up: none yet (None) or withdrawn, confirmed, or waiting for a place (the
+# first waiting is promoted when a confirmed member withdraws).
+SIGNUP_FLOW = {
+    None: ("sign_up",),
+    "cancelled": ("sign_up",),
+    "confirmed": ("cancel",),
+    "waitlisted": ("cancel", "promote"),
+}
+
+
+def check_signup_step(status, step):
+    if step in SIGNUP_FLOW[status]:
+        return
+    if step == "sign_up":
+        raise Conflict("the member is already signed up", {"member_id": [f"already {status}"]})
+    raise Conflict("the member is not signed up", {"member_id": ["not signed up"]})
+
+
+FACILITY_FLOW = {"open": ("close",), "closed": ()}
+
+
+def check_facility_step(status, step):
+    if step not in FACILITY_FLOW[status]:
+        raise Conflict(f"the facility is already {status}", {"facility_id": [status]})
+
+
+def check_schedule_end(starts_on, ends_on, new_ends_on):
+    """A recurring activity ends earlier than it would, and not before it starts."""
+    if ends_on is not None and ends_on <= new_ends_on:
+        raise Conflict("the schedule already ends by then", {"ends_on": ["already ended"]})
+    if new_ends_on < starts_on:
+        raise Conflict("cannot end before it starts", {"ends_on": ["before starts_on"]})
 
 
 def active_on(joined_on, left_on, day):

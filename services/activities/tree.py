@@ -15,24 +15,29 @@ from gonghui.errors import Conflict
 from services.activities import rules
 
 
-def open_unit(session, unit_id, field="unit_id", day=None):
+def open_unit(session, unit_id, day, field="unit_id"):
     """The unit (``NotFound`` when the read model does not know it), not closed on ``day``
-    when one is given (``Conflict``)."""
+    (``Conflict``): a unit that closed holds nothing new."""
     unit = directory.unit(session, unit_id, field)
-    if day is not None and unit.closed_on is not None and unit.closed_on <= day:
+    if unit.closed_on is not None and unit.closed_on <= day:
         raise Conflict(f"unit {unit_id} is closed", {field: ["closed"]})
     return unit
 
 
 def member_facts(session, member_ids, day):
     """``{member_id: MemberFacts}`` for the members the read model knows."""
-    members = session.scalars(select(DirectoryMember).where(
-        DirectoryMember.member_id.in_(member_ids))).all()
-    held = directory.roles_on(session, [m.member_id for m in members], day)
+    known = members(session, member_ids)
+    held = directory.roles_on(session, list(known), day)
     return {m.member_id: rules.MemberFacts(m.member_id, m.name, m.gender, m.unit_id,
                                            m.joined_on, m.left_on,
                                            frozenset(held.get(m.member_id, ())))
-            for m in members}
+            for m in known.values()}
+
+
+def members(session, member_ids):
+    """``{member_id: DirectoryMember}`` of the members the read model knows."""
+    return {m.member_id: m for m in session.scalars(select(DirectoryMember).where(
+        DirectoryMember.member_id.in_(member_ids)))}
 
 
 def units_of(session, member_ids):
