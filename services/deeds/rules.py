@@ -42,10 +42,61 @@ class Settings:
     notice_working_days: int = 5
 
 
-def check_idea_step(status, step):
+def check_idea_step(status, step, reason=None):
     if step not in IDEA_FLOW.get(status, ()):
         raise Conflict(f"an idea that is {status} cannot be {step}",
                        {"status": [f"{status} allows {IDEA_FLOW.get(status, ()) or 'nothing'}"]})
+    if step == "declined" and not reason:
+        raise Conflict("a declined idea needs a reason for its submitter",
+                       {"reason": ["required when declining"]})
+
+
+# What may happen to an item (实事项目) in which status: (the statuses it may happen in, the
+# status it leads to or None when the status stays, why it is refused: None where the
+# caller passes over an item it does not apply to).
+ITEM_FLOW = {
+    "report": (("open", "non_conforming"), None,
+               "an item that is {status} takes no progress reports"),
+    "complete": (("open", "non_conforming"), "completed",
+                 "an item that is {status} cannot be completed"),
+    "find_non_conforming": (("completed",), "non_conforming",
+                            "only a completed item awaiting its notice can be found "
+                            "non-conforming"),
+    "uphold_objection": (("completed", "noticed"), "non_conforming", None),
+    "notice": (("completed",), "noticed", None),
+    "vote": (("completed", "noticed"), None, "votes are on completed items"),
+}
+
+
+def item_may(action, status):
+    return status in ITEM_FLOW[action][0]
+
+
+def check_item_step(action, status):
+    """The status the item moves to by ``action`` (None: it stays), else ``Conflict``."""
+    allowed, leads_to, refusal = ITEM_FLOW[action]
+    if status not in allowed:
+        raise Conflict(refusal.format(status=status), {"item_id": [f"item is {status}"]})
+    return leads_to
+
+
+# A supervision order is closed once (by the report, the completion or an explanation); an
+# objection is reviewed once.
+ORDER_FLOW = {"open": ("closed",)}
+OBJECTION_FLOW = {"raised": ("upheld", "rejected")}
+
+
+def check_order_step(status, step="closed"):
+    if step not in ORDER_FLOW.get(status, ()):
+        raise Conflict("the order is already closed", {"order_id": ["closed"]})
+
+
+def check_objection_review(status, upheld, new_deadline):
+    if ("upheld" if upheld else "rejected") not in OBJECTION_FLOW.get(status, ()):
+        raise Conflict("the objection was already reviewed", {"objection_id": ["reviewed"]})
+    if upheld and new_deadline is None:
+        raise Conflict("an upheld objection needs a new deadline for the owner",
+                       {"new_deadline": ["required when upheld"]})
 
 
 # Each track as (item status, has an open supervision order): None where the order does
@@ -68,7 +119,7 @@ def track(status, has_open_supervision):
 
 
 # Items not completed: they owe monthly reports (non-conforming ones are being redone).
-REPORTING_STATUSES = ("open", "non_conforming")
+REPORTING_STATUSES = ITEM_FLOW["report"][0]
 
 
 def owes_reports(status):
@@ -90,9 +141,7 @@ def order_reason(cause, period, deadline):
 
 
 def check_can_report(status):
-    if not owes_reports(status):
-        raise Conflict(f"an item that is {status} takes no progress reports",
-                       {"item_id": [f"item is {status}"]})
+    check_item_step("report", status)
 
 
 def period_of(day):
@@ -213,6 +262,21 @@ def check_weights(weights):
             sum(weights.values()) - 1.0) > 1e-6:
         raise Conflict("evaluation weights must name every criterion, be >= 0 and add up to 1",
                        {"weights": [f"criteria: {sorted(DEFAULT_WEIGHTS)}"]})
+
+
+def check_commitment(owner_kind, owner_member_id, starts_on, ends_on):
+    if ends_on <= starts_on:
+        raise Conflict("a commitment's period must end after it starts",
+                       {"ends_on": ["not after starts_on"]})
+    if (owner_kind == "member") != (owner_member_id is not None):
+        raise Conflict("a cadre's commitment names the cadre; a unit's does not",
+                       {"owner_member_id": ["required exactly for owner_kind member"]})
+
+
+def check_commitment_report(starts_on, ends_on, reported_on):
+    if not starts_on <= reported_on <= ends_on:
+        raise Conflict("the report falls outside the commitment's period",
+                       {"reported_on": [f"{starts_on}..{ends_on}"]})
 
 
 def commitment_ratio(achieved, target):
