@@ -38,11 +38,11 @@ from sqlalchemy import create_engine, insert, text  # noqa: E402
 from deploy import infra  # noqa: E402
 from gonghui.actor import Actor  # noqa: E402
 from gonghui.amqp import ConfirmingPublisher  # noqa: E402
+from gonghui.directory import DirectoryMember, DirectoryUnit  # noqa: E402
 from gonghui.entrypoints import handler_queue_name  # noqa: E402
 from gonghui.events import build_envelope  # noqa: E402
 from gonghui.migrations import migrate  # noqa: E402
 from services.deeds import events as deeds_events  # noqa: E402
-from services.notifications.models import DirMember, DirUnit  # noqa: E402
 from services.notifications.testing import SmtpServer, free_port  # noqa: E402
 from services.organization import events as org_events  # noqa: E402
 
@@ -65,10 +65,10 @@ def fresh_database():
 
 def fill_directory(engine, members):
     with engine.begin() as conn:
-        conn.execute(insert(DirUnit), [
+        conn.execute(insert(DirectoryUnit), [
             {"unit_id": 1, "name": "陕煤新型能源公司", "parent_id": None},
             {"unit_id": 2, "name": "神木光伏电站", "parent_id": 1}])
-        conn.execute(insert(DirMember), [
+        conn.execute(insert(DirectoryMember), [
             {"member_id": i, "name": f"职工{i:05d}", "unit_id": 2,
              "email": f"w{i:05d}@xny.example.cn"} for i in range(1, members + 1)])
 

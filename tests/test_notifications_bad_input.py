@@ -50,7 +50,7 @@ BAD_INPUT = {
     "replay_delivery": ({}, "delivery_id"),
     "tick": ({"as_of": "2026-02-30"}, "as_of"),
     "dispatch_due": ({"until": "2026-03-01T10:00:00"}, "until"),  # not timezone-aware
-    "directory_stats": ({"verbose": True}, "_schema"),
+    "directory_status": ({"verbose": True}, "_schema"),
     "resync_directory": ({"full": True}, "_schema"),
     "health": ({"verbose": True}, "_schema"),
     "audit_history": ({"entity_type": "inbox", "entity_id": 1, "offset": -1}, "offset"),

@@ -15,6 +15,7 @@ from services.organization.service import OrganizationService
 from tests.test_notifications_support import (  # noqa: F401 - fixtures
     REPORT_OVERDUE,
     SUPERVISION_ESCALATED,
+    caught_up,
     escalation,
     new_id,
     notifications_config,
@@ -55,7 +56,7 @@ def test_overdue_report_reaches_everyone_once_and_replays_change_nothing(
         consumed = scalar(databases["organization"],
                           "SELECT count(*) FROM outbox WHERE event_type = ANY(:types)",
                           types=sorted(t for t in CONSUMED if t.startswith("organization.")))
-        wait_for(lambda: notif.directory_stats()["members"] == len(members)
+        wait_for(lambda: caught_up(notif, org)
                  and scalar(url, "SELECT count(*) FROM inbox") == consumed, 60,
                  "the read model follows organization")
         plant_chair = org.recipients(unit_id=plant["id"], role="chair")[0]

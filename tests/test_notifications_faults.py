@@ -18,8 +18,8 @@ import yaml
 from sqlalchemy import create_engine, insert
 
 from deploy import infra
+from gonghui.directory import DirectoryMember
 from gonghui.entrypoints import handler_queue_name
-from services.notifications.models import DirMember
 from services.notifications.testing import free_port
 from tests.test_notifications_support import (  # noqa: F401 - fixtures
     REPORT_OVERDUE,
@@ -84,7 +84,7 @@ def test_killed_mid_fan_out_it_completes_after_restart_without_duplicates(
     url = databases["notifications"]
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(insert(DirMember), [
+        conn.execute(insert(DirectoryMember), [
             {"member_id": 1000 + i, "name": f"职工{i}", "unit_id": 2,
              "email": f"w{i}@xny.example.cn"} for i in range(RECIPIENTS)])
     engine.dispose()
@@ -121,7 +121,7 @@ def test_killed_mid_fan_out_it_completes_after_restart_without_duplicates(
     assert set(received) == {f"w{i}@xny.example.cn" for i in range(RECIPIENTS)}
     in_doubt = {r["email"] for r in rows(
         url, "SELECT m.email FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id "
-             "JOIN dir_members m ON m.member_id = d.member_id WHERE a.outcome = 'in_doubt'")}
+             "JOIN directory_members m ON m.member_id = d.member_id WHERE a.outcome = 'in_doubt'")}
     duplicated = {address for address, n in received.items() if n > 1}
     assert duplicated <= in_doubt and len(in_doubt) <= CONCURRENCY
     assert max(received.values()) <= 2

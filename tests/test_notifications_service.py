@@ -15,6 +15,7 @@ from services.organization.service import OrganizationService
 from tests.test_notifications_support import (  # noqa: F401 - fixtures
     PLANT,
     REPORT_OVERDUE,
+    caught_up,
     escalation,
     execute,
     notifications_config,
@@ -37,20 +38,22 @@ def test_read_model_resyncs_and_fan_out_needs_no_organization(
         load_demo(proxy)
         org, notif = proxy.organization, proxy.notifications
         members = org.list_members(limit=5000)
-        wait_for(lambda: notif.directory_stats()["members"] == len(members), 60)
-        stats = notif.directory_stats()
+        wait_for(lambda: caught_up(notif, org), 60)
+        stats = notif.directory_status()
         units = {u["code"]: u for u in org.list_units(limit=5000)}
         holders = sum(len(org.recipients(unit_id=u["id"], role=role))
                       for u in units.values() for role in ("chair", "vice_chair",
                                                            "committee_member", "cadre")
                       if org.get_union(unit_id=u["id"])["unit_id"] == u["id"])
         assert stats["roles"] == holders and stats["units"] == len(units)
+        assert stats["current_members"] == len(members)
         # Lost events upstream (or a restore): the read model is rebuilt by RPC.
-        for table in ("dir_roles", "dir_members", "dir_unions", "dir_units"):
-            execute(url, f"DELETE FROM {table}")
-        assert notif.directory_stats()["members"] == 0
+        for table in ("roles", "members", "unions", "units"):
+            execute(url, f"DELETE FROM directory_{table}")
+        assert notif.directory_status()["members"] == 0
         resynced = notif.resync_directory()
-        assert {k: resynced[k] for k in stats} == stats
+        counts = [k for k in stats if k != "last_change_at"]  # a resync stamps its own time
+        assert {k: resynced[k] for k in counts} == {k: stats[k] for k in counts}
         # Organization is down: escalations still find the parent union's chair locally.
         company_chair = org.recipients(unit_id=units["XNY"]["id"], role="chair")[0]
         org_container.kill()
@@ -74,17 +77,19 @@ def test_out_of_order_organization_events_keep_the_latest_state(
               "employee_no": "E204", "name": "杨职工", "gender": "female", "wecom_id": None,
               "mobile": None, "joined_on": "2018-01-01"}
     # The role ends; then the (older) assignment is delivered again, late.
-    publish(amqp_uri, org_events.ROLE_ENDED, {**role, "ends_on": "2026-01-01"})
+    publish(amqp_uri, org_events.ROLE_ENDED, {**role, "ends_on": "2026-01-01"},
+            occurred_at=now)
     publish(amqp_uri, org_events.MEMBER_UPDATED, {**member, "email": "new@x.cn"},
             occurred_at=now)
     wait_for(lambda: scalar(url, "SELECT count(*) FROM inbox") == 15 + 2)
-    publish(amqp_uri, org_events.ROLE_ASSIGNED, role)
+    publish(amqp_uri, org_events.ROLE_ASSIGNED, role, occurred_at=now - timedelta(minutes=5))
     publish(amqp_uri, org_events.MEMBER_UPDATED, {**member, "email": "old@x.cn"},
             occurred_at=now - timedelta(minutes=5))
     wait_for(lambda: scalar(url, "SELECT count(*) FROM inbox") == 15 + 4)
-    assert scalar(url, "SELECT ends_on::text FROM dir_roles WHERE member_id = 201") == \
+    assert scalar(url, "SELECT ends_on::text FROM directory_roles WHERE member_id = 201") == \
         "2026-01-01"
-    assert scalar(url, "SELECT email FROM dir_members WHERE member_id = 204") == "new@x.cn"
+    assert scalar(url, "SELECT email FROM directory_members WHERE member_id = 204") == \
+        "new@x.cn"
     # The plant has no chair now: supervision goes to its vice-chair only.
     publish(amqp_uri, deeds_events.SUPERVISION_ISSUED, {
         **escalation(escalated_to_unit_id=None, escalated_to_unit_name=None,
@@ -169,7 +174,7 @@ def test_activity_reminders_from_the_activities_contract(
 def test_two_replicas_dispatch_one_fan_out_once(
         start_service, rpc, amqp_uri, databases, notifications_config, smtp):  # noqa: F811
     url = databases["notifications"]
-    execute(url, "INSERT INTO dir_members (member_id, name, unit_id, email) "
+    execute(url, "INSERT INTO directory_members (member_id, name, unit_id, email) "
                  "SELECT g, '职工' || g, 2, 'w' || g || '@xny.example.cn' "
                  "FROM generate_series(1000, 1149) AS g")
     start_service(NotificationsService, **notifications_config)

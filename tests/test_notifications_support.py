@@ -157,11 +157,19 @@ def seed_tree(amqp_uri, url):
     """Feed the tree through real organization envelopes; wait until the read model has
     it."""
     publish_many(amqp_uri, tree_envelopes())
-    wait_for(lambda: scalar(url, "SELECT count(*) FROM dir_roles") == 4
-             and scalar(url, "SELECT count(*) FROM dir_members") == len(PEOPLE)
-             and scalar(url, "SELECT count(*) FROM dir_unions") == 2
-             and scalar(url, "SELECT count(*) FROM dir_units WHERE parent_id IS NOT NULL") == 1,
+    wait_for(lambda: scalar(url, "SELECT count(*) FROM directory_roles") == 4
+             and scalar(url, "SELECT count(*) FROM directory_members") == len(PEOPLE)
+             and scalar(url, "SELECT count(*) FROM directory_unions") == 2
+             and scalar(url, "SELECT count(*) FROM directory_units "
+                             "WHERE parent_id IS NOT NULL") == 1,
              what="read model filled")
+
+
+def caught_up(notifications, organization):
+    """Whether notifications' read model holds organization's members and roles (both
+    ``directory_status``)."""
+    counts, expected = notifications.directory_status(), organization.directory_status()
+    return all(counts[key] == expected[key] for key in ("members", "roles"))
 
 
 def item_ref(**overrides):

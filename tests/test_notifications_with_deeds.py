@@ -8,6 +8,7 @@ from services.notifications.service import NotificationsService
 from services.organization.service import OrganizationService
 from tests.deeds_helpers import wait_for_directory
 from tests.test_notifications_support import (  # noqa: F401 - fixtures
+    caught_up,
     notifications_config,
     robots,
     smtp,
@@ -25,7 +26,7 @@ def test_overdue_report_and_escalation_through_real_deeds(
         org, deeds, notif = proxy.organization, proxy.deeds, proxy.notifications
         wait_for_directory(proxy)
         members = org.list_members(limit=5000)
-        wait_for(lambda: notif.directory_stats()["members"] == len(members), 60,
+        wait_for(lambda: caught_up(notif, org), 60,
                  "notifications' read model follows organization")
         units = {u["code"]: u for u in org.list_units(limit=5000)}
         plant, company = units["XNY-SMGF"], units["XNY"]

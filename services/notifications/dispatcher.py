@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from gonghui.actor import Actor
 from gonghui.db import Database, make_engine
+from gonghui.directory import DirectoryMember
 from gonghui.entrypoints import Event
 from gonghui.events import emit, emit_many
 from services.notifications import events, rules, templates
@@ -36,7 +37,6 @@ from services.notifications.fanout import fan_out
 from services.notifications.models import (
     Delivery,
     DeliveryAttempt,
-    DirMember,
     Rule,
     UnitRobot,
     WebhookSubscription,
@@ -174,7 +174,7 @@ def _mail_domain(address):
 
 def send_email(session, senders, settings, group):
     row = group[0]
-    member = session.get(DirMember, row.member_id) if row.member_id else None
+    member = session.get(DirectoryMember, row.member_id) if row.member_id else None
     if member is None or not member.email:
         raise ChannelError(f"no e-mail address for member {row.member_id}", permanent=True)
     language = row.language

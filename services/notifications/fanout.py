@@ -1,5 +1,6 @@
 """From one event to its delivery rows: the rules of its type pick the audience, the read
-model names the people, preferences pick channels and times, templates make the words.
+model names the people as of the event's day (``recipients.py``), preferences pick channels
+and times, templates make the words.
 
 Every row carries a dedupe key (rule, recipient, subject, period, channel) and is inserted
 ``ON CONFLICT DO NOTHING`` in the consuming transaction: a redelivered envelope, a second
@@ -11,17 +12,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from gonghui.clock import today
+from gonghui import directory
 from gonghui.events import CATALOG
 from gonghui.schemas import shared
-from services.notifications import directory, rules, templates
-from services.notifications.models import (
-    Delivery,
-    DirMember,
-    Rule,
-    UnitRobot,
-    WebhookSubscription,
-)
+from services.notifications import recipients, rules, templates
+from services.notifications.models import Delivery, Rule, UnitRobot, WebhookSubscription
 
 
 def envelope_of(event):
@@ -39,39 +34,6 @@ def preference_dict(pref):
     return {"language": pref.language, "channels": pref.channels or {},
             "quiet_start": pref.quiet_start, "quiet_end": pref.quiet_end,
             "digest": pref.digest, "digest_hour": pref.digest_hour}
-
-
-def resolve(session, audience, data, as_of):
-    """Member ids (in order, no repeats) and unit ids whose robots are addressed."""
-    members, units, seen = [], [], set()
-    for selector in audience:
-        if selector in rules.DATA_SELECTORS:
-            found = rules.member_ids_in_data(selector, data)
-        elif selector in rules.DIRECTORY_SELECTORS:
-            what, fields = rules.DIRECTORY_SELECTORS[selector]
-            unit_id = rules.first_present(data, fields)
-            if unit_id is None:
-                continue
-            if what == "officers":
-                found = directory.officers(session, unit_id, rules.OFFICER_ROLES, as_of)
-            elif what == "parent_officers":
-                found = directory.officers(session, unit_id, rules.OFFICER_ROLES, as_of, 1)
-            elif what == "chair":
-                found = directory.officers(session, unit_id, ("chair",), as_of)
-            else:
-                found = directory.unit_members(session, unit_id)
-        elif selector in rules.ROBOT_SELECTORS:
-            unit_id = rules.first_present(data, rules.ROBOT_SELECTORS[selector])
-            if unit_id is not None and unit_id not in units:
-                units.append(unit_id)
-            continue
-        else:
-            continue
-        for member_id in found:
-            if member_id not in seen:
-                seen.add(member_id)
-                members.append(member_id)
-    return members, units
 
 
 class _Renderer:
@@ -96,7 +58,7 @@ class _Renderer:
 def fan_out(session, event, base_url, now=None):
     """Insert the event's deliveries; returns how many rows were new."""
     now = now or datetime.now(UTC)
-    data = event.data
+    data, day = event.data, recipients.event_day(event)
     render = _Renderer(data, base_url, event.id)
     rows, taken = [], set()  # one notice per member and channel per event, first rule wins
     active = session.scalars(select(Rule).where(Rule.event_type == event.type,
@@ -105,13 +67,11 @@ def fan_out(session, event, base_url, now=None):
     for rule in active:
         subject = rules.fill(rule.subject, data, event.id)
         period = rules.fill(rule.period, data, event.id)
-        member_ids, unit_ids = resolve(session, rule.audience, data, today())
-        people = directory.recipients(session, member_ids)
+        member_ids, unit_ids = recipients.resolve(session, rule.audience, data, day)
+        people = recipients.people(session, member_ids, day)
+        # Never told of them, or left: only the never-told get a notice.
         unknown = set(member_ids) - set(people)
-        if unknown:  # never told of them, or left: only the never-told get a notice
-            left = set(session.scalars(select(DirMember.member_id).where(
-                DirMember.member_id.in_(list(unknown)))))
-            unknown -= left
+        unknown -= recipients.known(session, unknown)
         base = {"rule_key": rule.key, "event_id": event.id, "event_type": event.type,
                 "kind": rule.kind, "urgency": rule.urgency}
         for member_id in member_ids:

@@ -1,20 +1,19 @@
 """Persistence of the notifications service (SQLAlchemy 2 models).
 
-* a read model of the union tree (``dir_*``), kept from organization events, so that
-  recipients are resolved locally: fan-out works while organization is down and costs no
-  RPC per recipient;
 * configuration as data: reminder rules, members' preferences, units' group robots
   (WeCom / DingTalk), webhook subscriptions;
 * the delivery log: one ``deliveries`` row per (rule, recipient, subject, period, channel),
   unique by its dedupe key, with one ``delivery_attempts`` row per try; and the in-app inbox.
+
+The read model of the union tree that recipients are resolved from is the kit's
+(``gonghui.directory``: its tables live in this database too).
 """
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    Date,
     DateTime,
     Index,
     Integer,
@@ -31,63 +30,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 class Model(DeclarativeBase):
     pass
-
-
-# ------------------------------------------------------------------ read model of the tree
-
-
-class DirUnit(Model):
-    __tablename__ = "dir_units"
-
-    unit_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    code: Mapped[str | None] = mapped_column(String(40))
-    name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str | None] = mapped_column(String(30))
-    parent_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    closed_on: Mapped[date | None] = mapped_column(Date)
-    # occurred_at of the event that last wrote the row: an older event never overwrites it.
-    event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class DirUnion(Model):
-    __tablename__ = "dir_unions"
-
-    union_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    unit_id: Mapped[int] = mapped_column(Integer, index=True)
-    level: Mapped[str] = mapped_column(String(30))
-    name: Mapped[str] = mapped_column(String(200))
-    closed_on: Mapped[date | None] = mapped_column(Date)
-    event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class DirMember(Model):
-    __tablename__ = "dir_members"
-
-    member_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    employee_no: Mapped[str | None] = mapped_column(String(40))
-    name: Mapped[str] = mapped_column(String(100))
-    unit_id: Mapped[int] = mapped_column(Integer, index=True)
-    email: Mapped[str | None] = mapped_column(String(200))
-    mobile: Mapped[str | None] = mapped_column(String(20))
-    wecom_id: Mapped[str | None] = mapped_column(String(100))
-    left_on: Mapped[date | None] = mapped_column(Date)
-    event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class DirRole(Model):
-    """A role held in a union; the natural key survives events arriving out of order."""
-
-    __tablename__ = "dir_roles"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(Integer, index=True)
-    union_id: Mapped[int] = mapped_column(Integer, index=True)
-    unit_id: Mapped[int] = mapped_column(Integer)
-    role: Mapped[str] = mapped_column(String(30))
-    starts_on: Mapped[date] = mapped_column(Date)
-    ends_on: Mapped[date | None] = mapped_column(Date)
-
-    __table_args__ = (UniqueConstraint("member_id", "union_id", "role", "starts_on"),)
 
 
 # ------------------------------------------------------------------ configuration as data

@@ -316,9 +316,7 @@ class DispatchDue(Arguments):
 
 
 class CountsOut(Schema):
+    """What ``tick`` and ``dispatch_due`` sent."""
+
     as_of = fields.Date()
     handled = fields.Integer()
-    units = fields.Integer()
-    unions = fields.Integer()
-    members = fields.Integer()
-    roles = fields.Integer()

@@ -7,34 +7,31 @@ delivery row per (rule, recipient, subject, period, channel) with a unique dedup
 the consuming transaction; the dispatcher (``dispatcher.py``) sends them: in-app inbox,
 e-mail over SMTP, signed webhooks, WeCom and DingTalk group robots.
 
-Entrypoints are thin: the rules live in ``rules.py``, fan-out in ``fanout.py``, the read
-model in ``directory.py``, sending in ``dispatcher.py`` and ``channels/``.
+Entrypoints are thin: the rules live in ``rules.py``, fan-out in ``fanout.py``, who is told
+in ``recipients.py`` (over the kit's read model of the tree, ``gonghui.directory``), sending
+in ``dispatcher.py`` and ``channels/``.
 """
 
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 
+from gonghui import directory
 from gonghui import service as kit
-from gonghui.audit import record_resync
-from gonghui.clock import CHINA, today
+from gonghui.clock import CHINA
 from gonghui.entrypoints import event_handler, rpc
 from gonghui.errors import Conflict, NotFound, ValidationError
 from gonghui.events import emit, record_change, types_of
 from gonghui.rpc_client import ServiceRpc
 from services.activities import events as activities_events
 from services.deeds import events as deeds_events
-from services.notifications import directory, events, rules
+from services.notifications import events, rules
 from services.notifications import schemas as s
 from services.notifications.dispatcher import Dispatcher, delivery_data, mask_url
 from services.notifications.fanout import fan_out
 from services.notifications.models import (
     Delivery,
     DeliveryAttempt,
-    DirMember,
-    DirRole,
-    DirUnion,
-    DirUnit,
     InboxItem,
     Preference,
     Rule,
@@ -43,22 +40,21 @@ from services.notifications.models import (
 )
 from services.organization import events as org_events
 
-# What this service consumes. Organization: its read model of the tree, and the reminders
-# of terms, tasks and regulations; deeds: everything (reminders, and webhooks may subscribe
-# to any of it); activities: its reminders.
-# The producers' event types, named from their contract modules.
+# What this service consumes. Organization: its tree (the kit's handlers keep the read
+# model; rules and webhooks follow), and the reminders of terms, tasks and regulations;
+# deeds: everything (reminders, and webhooks may subscribe to any of it); activities: its
+# reminders. The producers' event types, named from their contract modules.
 _ORGANIZATION, _ACTIVITIES = types_of(org_events), types_of(activities_events)
-HANDLED = (
-    *(_ORGANIZATION[name] for name in directory.DIRECTORY_EVENTS + (
-        "term_expiring", "term_expired", "follow_up_overdue", "action_item_created",
-        "regulation_issued")),
+TREE = tuple(_ORGANIZATION[name] for name in directory.EVENTS)
+HANDLED = (  # beside the tree's: one generated handler each (below the class)
+    *(_ORGANIZATION[name] for name in ("term_expiring", "term_expired", "follow_up_overdue",
+                                       "action_item_created", "regulation_issued")),
     *sorted(types_of(deeds_events).values(), key=lambda declared: declared.name),
     *(_ACTIVITIES[name] for name in ("activity_upcoming", "activity_cancelled",
                                      "signup_promoted", "checkup_missing")),
 )
-s.CONSUMED.update(declared.type for declared in HANDLED)
+s.CONSUMED.update(declared.type for declared in TREE + HANDLED)
 s.CONSUMED.add(events.WEBHOOK_DISABLED.type)  # our own: fanned out in-process
-ROLES_TO_SYNC = ("chair", "vice_chair", "committee_member", "cadre")
 
 
 def _hhmm(value):
@@ -98,7 +94,10 @@ def _sub_out(sub):
 
 # The kit's base is reached through its module: `nameko run` starts every service class
 # found at the top level of this module.
-class NotificationsService(kit.ServiceBase):
+# The tree's handlers keep today's method names (``on_organization_unit_created``, …), hence
+# their queues and inbox keys.
+class NotificationsService(directory.tree_handlers(org_events, method_prefix="on_organization_"),
+                           kit.ServiceBase):
     name = "notifications"
     dispatcher = Dispatcher()
     organization = ServiceRpc("organization")
@@ -106,11 +105,12 @@ class NotificationsService(kit.ServiceBase):
     # ------------------------------------------------------------ consuming events
 
     def _consume(self, event):
-        producer, _, name = event.type.partition(".")
-        if producer == "organization" and name in directory.DIRECTORY_EVENTS:
-            directory.apply_event(self.db, name, event.data, event.occurred_at)
         if fan_out(self.db, event, self.dispatcher.settings.base_url):
             self.dispatcher.written()
+
+    def directory_changed(self, event):
+        """A tree event, applied to the read model: its rules and webhooks follow."""
+        self._consume(event)
 
     def _emit(self, declared, data, aggregate):
         emit(self.db, declared, data, actor=self.actor(), aggregate=aggregate)
@@ -157,9 +157,7 @@ class NotificationsService(kit.ServiceBase):
     # ------------------------------------------------------------ preferences
 
     def _known_member(self, member_id):
-        if self.db.get(DirMember, member_id) is None:
-            raise NotFound(f"member {member_id} is not in the directory",
-                           {"member_id": ["not found (resync_directory if just added)"]})
+        directory.member(self.db, member_id)
 
     @rpc(args=s.MemberId, result=s.PreferencesOut, errors=(NotFound,))
     def get_preferences(self, member_id):
@@ -236,8 +234,7 @@ class NotificationsService(kit.ServiceBase):
     # ------------------------------------------------------------ group robots
 
     def _known_unit(self, unit_id):
-        if self.db.get(DirUnit, unit_id) is None:
-            raise NotFound(f"unit {unit_id} is not in the directory", {"unit_id": ["not found"]})
+        directory.unit(self.db, unit_id)
 
     @rpc(args=s.SetRobot, result=s.RobotOut, writes=True, errors=(NotFound,))
     def set_unit_robot(self, unit_id, kind, webhook_url, secret, name, enabled):
@@ -423,97 +420,13 @@ class NotificationsService(kit.ServiceBase):
         flushes held e-mail and digests early (operators; tests move the clock with it)."""
         return {"handled": self.dispatcher.run_due(until or datetime.now(UTC))}
 
-    # ------------------------------------------------------------ directory
-
-    @rpc(result=s.CountsOut)
-    def directory_stats(self):
-        """Size of the read model of the union tree."""
-        return self._stats()
-
-    def _stats(self):
-        count = self.db.scalar
-        return {"units": count(select(func.count()).select_from(DirUnit)),
-                "unions": count(select(func.count()).select_from(DirUnion).where(
-                    DirUnion.closed_on.is_(None))),
-                "members": count(select(func.count()).select_from(DirMember).where(
-                    DirMember.left_on.is_(None))),
-                "roles": count(select(func.count()).select_from(DirRole).where(
-                    DirRole.ends_on.is_(None)))}
-
-    def _all_pages(self, method, **kwargs):
-        rows, offset = [], 0
-        while True:
-            page = method(limit=5000, offset=offset, **kwargs)
-            rows += page
-            if len(page) < 5000:
-                return rows
-            offset += 5000
-
-    @rpc(result=s.CountsOut, writes=True)
-    def resync_directory(self):
-        """Rebuild the read model from organization by RPC (after a restore, or if events
-        were lost upstream). Events older than the snapshot are ignored afterwards."""
-        org = self.organization
-        now, as_of = datetime.now(UTC), today()
-        units = self._all_pages(org.list_units, include_closed=True)
-        members = self._all_pages(org.list_members, include_left=True)
-        for unit in units:
-            directory.apply_event(self.db, "unit_created", {
-                "unit_id": unit["id"], "code": unit["code"], "unit_name": unit["name"],
-                "kind": unit["kind"], "parent_id": unit["parent_id"]}, now)
-            if unit["closed_on"]:
-                directory.apply_event(self.db, "unit_closed", {
-                    "unit_id": unit["id"], "unit_name": unit["name"],
-                    "closed_on": unit["closed_on"]}, now)
-        for member in members:
-            directory.apply_event(self.db, "member_updated", {**member,
-                                                              "member_id": member["id"]}, now)
-        open_unions, held = set(), set()
-        for unit in units:
-            if unit["closed_on"]:
-                continue
-            try:
-                union = org.get_union(unit_id=unit["id"])
-            except NotFound:
-                continue
-            if union["unit_id"] != unit["id"]:
-                continue  # served by a union above: not its own
-            open_unions.add(union["id"])
-            directory.apply_event(self.db, "union_established", {
-                "union_id": union["id"], "unit_id": unit["id"], "level": union["level"],
-                "union_name": union["name"]}, now)
-            for role in ROLES_TO_SYNC:
-                for holder in org.recipients(unit_id=unit["id"], role=role):
-                    held.add((holder["member_id"], union["id"], role))
-                    self._ensure_role(holder["member_id"], union["id"], unit["id"], role,
-                                      as_of)
-        self.db.execute(update(DirUnion).where(DirUnion.union_id.notin_(open_unions or {0}),
-                                               DirUnion.closed_on.is_(None))
-                        .values(closed_on=as_of, event_at=now))
-        for role in self.db.scalars(select(DirRole).where(DirRole.ends_on.is_(None))):
-            if (role.member_id, role.union_id, role.role) not in held:
-                role.ends_on = as_of
-        self.db.flush()
-        counts = {**self._stats(), "as_of": as_of}
-        record_resync(self.db, self.actor(), self.name, counts)
-        return counts
-
-    def _ensure_role(self, member_id, union_id, unit_id, role, as_of):
-        current = self.db.scalar(select(DirRole.id).where(
-            DirRole.member_id == member_id, DirRole.union_id == union_id,
-            DirRole.role == role, or_(DirRole.ends_on.is_(None), DirRole.ends_on > as_of)))
-        if current is None:
-            directory.upsert_role(self.db, {"member_id": member_id, "union_id": union_id,
-                                            "unit_id": unit_id, "role": role,
-                                            "starts_on": as_of, "ends_on": None})
-
 
 def _handler(declared):
     def handle(self, event):
         self._consume(event)
 
     handle.__name__ = handle.__qualname__ = f"on_{declared.producer}_{declared.name}"
-    handle.__doc__ = f"Consumes ``{declared.type}``: read model, rules, webhooks."
+    handle.__doc__ = f"Consumes ``{declared.type}``: rules, webhooks."
     return event_handler(declared)(handle)
 
 
