@@ -61,6 +61,7 @@ def test_overdue_report_reaches_everyone_once_and_replays_change_nothing(
                  "the read model follows organization")
         plant_chair = org.recipients(unit_id=plant["id"], role="chair")[0]
         company_chair = org.recipients(unit_id=company["id"], role="chair")[0]
+        company_vice_chair = org.recipients(unit_id=company["id"], role="vice_chair")[0]
         officers = {r["member_id"] for role in ("chair", "vice_chair", "committee_member")
                     for r in org.recipients(unit_id=plant["id"], role=role)}
         responsible = next(m for m in members if m["unit_id"] == plant["id"]
@@ -103,7 +104,9 @@ def test_overdue_report_reaches_everyone_once_and_replays_change_nothing(
 
         wait_for(lambda: escalations(company_chair["member_id"]), 20,
                  "the escalation reaches the parent union's chair")
-        wait_for(lambda: smtp.count() == start["emails"] + 3, 20, "escalation e-mail")
+        wait_for(lambda: escalations(company_vice_chair["member_id"]), 20,
+                 "…and its vice-chair")
+        wait_for(lambda: smtp.count() == start["emails"] + 4, 20, "escalation e-mails")
         [chair_item] = escalations(company_chair["member_id"])
         assert chair_item["urgency"] == "urgent" and "督办升级" in chair_item["title"]
         chair_mail = [m for m in smtp.messages() if company_chair["email"] in m["To"]
@@ -114,8 +117,11 @@ def test_overdue_report_reaches_everyone_once_and_replays_change_nothing(
         wait_for(lambda: escalations(responsible["id"]), 10)
         eventlet.sleep(1)
         before = counts(url, smtp, robots)
+        # The overdue report: the responsible person and the plant's chair (inbox, e-mail),
+        # the plant's robot; the escalation: the company union's chair and vice-chair (inbox,
+        # e-mail), the responsible person (inbox).
         assert {k: before[k] - start[k] for k in before} == {
-            "deliveries": 8, "sent": 8, "inbox_items": 4, "attempts": 8, "emails": 3,
+            "deliveries": 10, "sent": 10, "inbox_items": 5, "attempts": 10, "emails": 4,
             "robot_messages": 1}
 
         # Every event again, with a second replica: org's as they were, deeds' as they

@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from gonghui.clock import CHINA
-from services.notifications import rules, templates
+from gonghui.entrypoints import Event
+from services.notifications import recipients, rules, templates
 from services.notifications.channels import dingtalk, smtp, webhook, wecom
 from services.notifications.defaults import DEFAULT_RULES
 from services.notifications.schemas import CONSUMED, CreateRule, check_rule
@@ -163,3 +164,12 @@ def test_robot_messages_in_their_documented_formats():
 
 def test_dispatch_time_is_aware():
     assert rules.china(datetime(2026, 3, 5, 0, 0, tzinfo=UTC)).hour == 8
+
+
+def test_roles_are_resolved_on_the_events_day():
+    def event(data, occurred_at=datetime(2026, 3, 31, 17, 0, tzinfo=UTC)):  # 01:00 in China
+        return Event("e1", "deeds.report_due", 1, occurred_at, "deeds", {}, data)
+
+    assert recipients.event_day(event({"as_of": date(2026, 3, 20)})) == date(2026, 3, 20)
+    assert recipients.event_day(event({})) == date(2026, 4, 1)
+    assert recipients.event_day(event({"as_of": None})) == date(2026, 4, 1)

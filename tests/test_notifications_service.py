@@ -13,6 +13,7 @@ from services.notifications.service import NotificationsService
 from services.organization import events as org_events
 from services.organization.service import OrganizationService
 from tests.test_notifications_support import (  # noqa: F401 - fixtures
+    COMPANY,
     PLANT,
     REPORT_OVERDUE,
     caught_up,
@@ -187,3 +188,36 @@ def test_two_replicas_dispatch_one_fan_out_once(
     assert smtp.count() == 150
     assert scalar(url, "SELECT count(*) FROM delivery_attempts") == 300
     assert scalar(url, "SELECT count(*) FROM inbox_items") == 150
+
+
+def follow_up_overdue(action_item_id, as_of):
+    return {"action_item_id": action_item_id, "description": "倒班宿舍热水系统检修",
+            "owner_unit_id": PLANT, "owner_unit_name": "神木光伏电站", "due_on": "2026-01-31",
+            "days_overdue": 20, "as_of": as_of, "visit_id": 1, "visit_kind": "symposium",
+            "visited_on": "2026-01-10", "visit_unit_id": PLANT, "visit_unit_name": "神木光伏电站",
+            "parent_unit_id": COMPANY, "parent_unit_name": "陕煤新型能源公司"}
+
+
+def test_officers_are_those_of_the_events_day_however_late_it_is_handled(
+        start_service, rpc, amqp_uri, databases, notifications_config):  # noqa: F811
+    url = databases["notifications"]
+    start_service(NotificationsService, **notifications_config)
+    seed_tree(amqp_uri, url)
+    # The plant's chair (201) hands over on 1 March; the read model knows it already.
+    publish(amqp_uri, org_events.ROLE_ENDED, {
+        "unit_id": PLANT, "unit_name": "神木光伏电站", "member_id": 201, "member_name": "张主席",
+        "union_id": 20, "role": "chair", "term_id": None, "starts_on": "2021-01-01",
+        "ends_on": "2026-03-01"})
+    wait_for(lambda: scalar(url, "SELECT ends_on FROM directory_roles WHERE member_id = 201"))
+    # A follow-up overdue on 20 February (a tick's reminder handled late, or replayed) is
+    # still the chair's to hear of; one overdue on 5 March is not.
+    publish(amqp_uri, org_events.FOLLOW_UP_OVERDUE, follow_up_overdue(1, "2026-02-20"))
+    publish(amqp_uri, org_events.FOLLOW_UP_OVERDUE, follow_up_overdue(2, "2026-03-05"))
+    wait_for(lambda: scalar(url, "SELECT count(*) FROM inbox_items") == 4 + 3,
+             what="both reminders in the inboxes")
+    held = {(r["member_id"], r["action"]) for r in rows(
+        url, "SELECT member_id, substring(link FROM '[0-9]+$')::int AS action "
+             "FROM inbox_items WHERE event_type = 'organization.follow_up_overdue'")}
+    # The plant's officers (owner unit) and, flagged up, the company union's.
+    assert {m for m, action in held if action == 1} == {201, 202, 101, 102}
+    assert {m for m, action in held if action == 2} == {202, 101, 102}

@@ -80,3 +80,32 @@ def test_the_old_read_model_moves_whole_and_asks_for_no_resync(database):
     assert query("SELECT role, starts_on::text FROM dir_roles ORDER BY starts_on") == [
         ("cadre", "2016-01-01"), ("chair", "2017-03-01")]
     assert not query("SELECT tablename FROM pg_tables WHERE tablename LIKE 'directory\\_%'")
+
+
+def test_the_escalation_rule_changes_only_where_it_has_the_old_default(database):
+    url, engine = database
+    audience = "SELECT audience, description FROM rules WHERE key = 'supervision_escalated'"
+
+    def query(sql, **params):
+        with engine.begin() as conn:
+            result = conn.execute(text(sql), params)
+            return [tuple(r) for r in result] if result.returns_rows else None
+
+    old = (["escalation_chair", "recipients"],
+           "Escalation: the chair of the union it is escalated to (the parent union) and the "
+           "listed recipients.")
+    new = (["escalated_union_officers"],
+           "Escalation: the officers (chair and vice-chairs) of the union it is escalated to "
+           "(the union above).")
+    set_rule = ("UPDATE rules SET audience = CAST(:audience AS jsonb), description = :text "
+                "WHERE key = 'supervision_escalated'")
+    migrate("notifications", url, "0004")
+    query(set_rule, audience='["escalation_chair", "recipients"]', text=old[1])
+    migrate("notifications", url)
+    assert query(audience) == [new]
+    command.downgrade(alembic_config("notifications", url), "0004")
+    assert query(audience) == [old]
+    # An operator's own audience (and words) stay as they are.
+    query(set_rule, audience='["escalation_chair", "responsible"]', text="升级：主席和责任人")
+    migrate("notifications", url)
+    assert query(audience) == [(["escalation_chair", "responsible"], "升级：主席和责任人")]

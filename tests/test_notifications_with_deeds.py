@@ -1,6 +1,7 @@
 """The whole chain through the real services: deeds' tick finds a missing monthly report,
 notifications tells the responsible person (inbox and e-mail) and the owner unit's WeCom
-group, and the escalation reaches the parent union's chair."""
+group, and the escalation reaches the officers (chair and vice-chair) of the union it goes
+up to: deeds names that union's unit, notifications alone resolves its officers."""
 
 from deploy.demo import load_demo
 from services.deeds.service import DeedsService
@@ -31,6 +32,9 @@ def test_overdue_report_and_escalation_through_real_deeds(
         units = {u["code"]: u for u in org.list_units(limit=5000)}
         plant, company = units["XNY-SMGF"], units["XNY"]
         company_chair = org.recipients(unit_id=company["id"], role="chair")[0]
+        company_officers = {r["member_id"] for role in ("chair", "vice_chair")
+                            for r in org.recipients(unit_id=company["id"], role=role)}
+        assert len(company_officers) == 2  # the demo's company union: a chair, a vice-chair
         responsible = [m for m in members if m["unit_id"] == plant["id"]][8]
         notif.set_unit_robot(unit_id=plant["id"], kind="wecom", name="神木光伏电站工会群",
                              webhook_url=robots.wecom_url("smgf"))
@@ -61,4 +65,16 @@ def test_overdue_report_and_escalation_through_real_deeds(
         wait_for(lambda: [i for i in notif.list_inbox(member_id=company_chair["member_id"])
                           if i["event_type"] == "deeds.supervision_escalated"], 30,
                  "the parent union's chair hears of the escalation")
+
+        def escalation_deliveries():
+            return {(d["member_id"], d["channel"]) for d in notif.list_deliveries(limit=5000)
+                    if d["rule_key"] == "supervision_escalated"}
+
+        # The union's officers, and nobody else, by inbox and e-mail.
+        wait_for(lambda: escalation_deliveries() == {
+            (member_id, channel) for member_id in company_officers
+            for channel in ("inbox", "email")}, 30, "every officer of the union escalated to")
+        for member_id in company_officers:
+            assert [i for i in notif.list_inbox(member_id=member_id)
+                    if i["event_type"] == "deeds.supervision_escalated"]
         assert deeds.get_item(item_id=item["id"])["track"] == "under_supervision"

@@ -42,10 +42,10 @@ DEFAULT_RULES = [
          description="A supervision order: the responsible person and the owner unit's "
                      "officers."),
     rule("supervision_escalated", "deeds.supervision_escalated",
-         ["escalation_chair", "recipients"], "supervision_escalated", "urgent", "supervision",
+         ["escalated_union_officers"], "supervision_escalated", "urgent", "supervision",
          "order:{order_id}", "level-{escalation_level}",
-         description="Escalation: the chair of the union it is escalated to (the parent "
-                     "union) and the listed recipients."),
+         description="Escalation: the officers (chair and vice-chairs) of the union it is "
+                     "escalated to (the union above)."),
     rule("supervision_escalated.responsible", "deeds.supervision_escalated",
          ["responsible"], "supervision_escalated", "high", "supervision", "order:{order_id}",
          "level-{escalation_level}", channels=["inbox"],

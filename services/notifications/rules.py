@@ -19,7 +19,6 @@ URGENCIES = ("low", "normal", "high", "urgent")
 # Preference categories: a member chooses channels per kind of notice.
 KINDS = ("reminder", "supervision", "task", "idea", "activity", "announcement", "system")
 LANGUAGES = ("zh", "en")
-OFFICER_ROLES = ("chair", "vice_chair")
 
 # Selectors naming people directly in the event's data: the first field present wins
 # (activities' field names are read tolerantly until its contract is published).
@@ -33,11 +32,15 @@ DATA_SELECTORS = {
     "signed_up": ("signed_up_member_ids", "participant_member_ids", "recipient_member_ids"),
     "missing_checkup": ("missing_member_ids", "member_ids", "recipient_member_ids"),
 }
-# Selectors resolved from the read model: (what, the data fields naming the unit).
+# Selectors resolved from the read model of the tree (recipients.py), as of the event's
+# day: (what, the data fields naming the unit). Producers name units; who in them is told
+# is decided here. "officers" are the chair and vice-chairs of the union serving the unit,
+# "parent_officers" those of the union above it.
 DIRECTORY_SELECTORS = {
     "owner_unit_officers": ("officers", ("owner_unit_id", "unit_id")),
     "unit_officers": ("officers", ("unit_id", "owner_unit_id", "issuing_unit_id")),
     "parent_union_officers": ("parent_officers", ("owner_unit_id", "unit_id")),
+    "escalated_union_officers": ("officers", ("escalated_to_unit_id",)),
     "escalation_chair": ("chair", ("escalated_to_unit_id",)),
     "unit_members": ("members", ("issuing_unit_id", "unit_id", "owner_unit_id")),
 }
