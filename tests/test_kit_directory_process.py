@@ -3,6 +3,7 @@
 against organization's contract, and dead-letters one that breaks it, changing nothing."""
 
 import time
+from datetime import date
 
 from kombu import Connection
 
@@ -43,7 +44,7 @@ def test_a_consumer_in_its_own_process_validates_and_dead_letters(
             good = build_envelope(org_events.MEMBER_JOINED, {
                 "unit_id": unit["id"], "unit_name": unit["name"], "member_id": 999,
                 "employee_no": "P999", "name": "坏事件", "gender": "female",
-                "joined_on": "2026-01-05"}, Actor("system", "test"))
+                "joined_on": date(2026, 1, 5)}, Actor("system", "test"))
             bad = {**good, "data": {**good["data"], "unit_id": "three"}}
             del bad["data"]["employee_no"]
             publisher = ConfirmingPublisher(amqp_uri)

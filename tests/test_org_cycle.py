@@ -64,8 +64,8 @@ def build_tree(org):
 
 
 def wait_for_notifications_directory(notif):
-    wait_for(lambda: notif.directory_stats()["members"] == len(PEOPLE)
-             and notif.directory_stats()["roles"] == sum(1 for *_, r in PEOPLE.values() if r),
+    wait_for(lambda: notif.directory_status()["members"] == len(PEOPLE)
+             and notif.directory_status()["roles"] == sum(1 for *_, r in PEOPLE.values() if r),
              30, "notifications' read model follows organization")
 
 
