@@ -11,16 +11,14 @@ The audit trail is the permanent record and is never pruned.
 """
 
 import logging
-import time
 import zlib
 from datetime import timedelta
 
-import eventlet
-from eventlet.event import Event
 from nameko.extensions import SharedExtension
 from sqlalchemy import delete, func, select, tuple_, update
 
 from gonghui.amqp import ConfirmingPublisher, PublishFailed
+from gonghui.background import BackgroundLoop
 from gonghui.tables import inbox, outbox
 
 log = logging.getLogger(__name__)
@@ -106,7 +104,9 @@ def outbox_backlog(conn):
 
 class OutboxRelay(SharedExtension):
     """Runs in every service process; polls, and is woken at once after a commit that wrote
-    events."""
+    events. Publishing and pruning are two background loops (:mod:`gonghui.background`):
+    a long prune never delays an event, and either backs off while the database or the
+    broker is away."""
 
     def setup(self):
         config = self.container.config
@@ -116,8 +116,13 @@ class OutboxRelay(SharedExtension):
         self.inbox_retention_days = float(config.get("INBOX_RETENTION_DAYS", 30) or 0)
         self.prune_interval = float(config.get("PRUNE_INTERVAL_SECONDS", 3600))
         self.publisher = ConfirmingPublisher(config["AMQP_URI"])
-        self._wakeup = Event()
-        self._running = False
+        self.publishing = BackgroundLoop(
+            "outbox relay", lambda: relay_once(self.engine, self.publisher),
+            idle=self.poll_interval, expected=(PublishFailed,))
+        # A failed prune is tried again at the next interval.
+        self.pruning = BackgroundLoop("pruning the outbox and inbox", self._prune,
+                                      idle=self.prune_interval, base=self.prune_interval,
+                                      cap=self.prune_interval)
 
     engine = None  # set by the Database that owns this relay (setup order is not fixed)
 
@@ -126,59 +131,24 @@ class OutboxRelay(SharedExtension):
 
     def start(self):
         if self.enabled and self.engine is not None:
-            self._running = True
-            self.container.spawn_managed_thread(self._run, identifier="outbox_relay")
+            self.container.spawn_managed_thread(self.publishing.run, identifier="outbox_relay")
             if self.outbox_retention_days or self.inbox_retention_days:
-                # apart from publishing, so that a long prune never delays an event
-                self.container.spawn_managed_thread(self._prune_every_interval,
+                self.container.spawn_managed_thread(self.pruning.run,
                                                     identifier="outbox_prune")
 
     def wake(self):
-        if not self._wakeup.ready():
-            self._wakeup.send(True)
-
-    def _run(self):
-        failures = 0
-        while self._running:
-            try:
-                published = relay_once(self.engine, self.publisher)
-                failures = 0
-            except PublishFailed as exc:
-                failures += 1
-                log.warning("outbox relay: %s (retrying)", exc)
-                published = 0
-            except Exception:  # noqa: BLE001 - the relay must outlive database hiccups
-                failures += 1
-                log.exception("outbox relay failed (retrying)")
-                published = 0
-            if published:
-                continue
-            timeout = self.poll_interval if not failures else min(30.0, 0.5 * 2 ** failures)
-            with eventlet.Timeout(timeout, False):
-                self._wakeup.wait()
-            self._wakeup = Event()
-
-    def _prune_every_interval(self):
-        while self._running:
-            self._prune()
-            deadline = time.monotonic() + self.prune_interval
-            while self._running and time.monotonic() < deadline:
-                eventlet.sleep(min(1.0, self.prune_interval))
+        self.publishing.wake()
 
     def _prune(self):
-        try:
-            deleted = prune(self.engine, self.outbox_retention_days, self.inbox_retention_days)
-        except Exception:  # noqa: BLE001 - housekeeping: try again at the next interval
-            log.exception("pruning the outbox and inbox failed (next try in %.0f s)",
-                          self.prune_interval)
-            return
+        deleted = prune(self.engine, self.outbox_retention_days, self.inbox_retention_days)
         if any(deleted.values()):
             log.info("pruned %(outbox)d published outbox rows and %(inbox)d inbox records",
                      deleted)
+        return False  # however much it deleted: the next prune is an interval away
 
     def stop(self):
-        self._running = False
-        self.wake()
+        self.publishing.stop()
+        self.pruning.stop()
         self.publisher.close()
 
     def kill(self):

@@ -13,19 +13,20 @@
   ``X-Gonghui-Delivery`` id, so mail clients and webhook receivers can fold them.
 """
 
+import functools
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import eventlet
-from eventlet.event import Event as GreenEvent
 from nameko.extensions import DependencyProvider
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from gonghui.actor import Actor
+from gonghui.background import BackgroundLoop
 from gonghui.db import Database, make_engine
 from gonghui.directory import DirectoryMember
 from gonghui.entrypoints import Event
@@ -376,22 +377,6 @@ def ensure_default_rules(engine):
                      DEFAULT_RULES)
 
 
-class _Signal:
-    """Wakes every waiting greenthread at once."""
-
-    def __init__(self):
-        self._event = GreenEvent()
-
-    def wake(self):
-        event, self._event = self._event, GreenEvent()
-        event.send(True)
-
-    def wait(self, timeout):
-        event = self._event
-        with eventlet.Timeout(timeout, False):
-            event.wait()
-
-
 def run_due(engine, settings, until, on_disabled=None):
     """Send everything due by ``until`` now, in this greenthread (operators' flush and
     tests' clock). Returns how many rows were handled."""
@@ -411,8 +396,9 @@ def run_due(engine, settings, until, on_disabled=None):
 
 
 class Dispatcher(DependencyProvider):
-    """Runs the dispatch loops in every replica; woken at once after a worker wrote
-    deliveries. Injected as an object with ``written()`` and ``run_due(until)``."""
+    """Runs the dispatch loops in every replica (the kit's background loops: poll, back off
+    after errors); woken at once after a worker wrote deliveries. Injected as an object with
+    ``written()`` and ``run_due(until)``."""
 
     def setup(self):
         config = self.container.config
@@ -420,21 +406,28 @@ class Dispatcher(DependencyProvider):
         self.enabled = str(config.get("DISPATCHER", True)).lower() not in ("false", "0")
         self.engine = make_engine(config["DATABASE_URL"],
                                   pool_size=2 * self.settings.concurrency + 2)
-        self._signal = _Signal()
-        self._running = False
+        self._loops = []
         self._threads = []
         self._pending_wake = set()
+
+    def _loop(self, name, step):
+        loop = BackgroundLoop(name, step, idle=self.settings.poll)
+        self._loops.append(loop)
+        return loop
 
     def start(self):
         ensure_default_rules(self.engine)
         if not self.enabled:
             return
-        self._running = True
-        self._threads = [self.container.spawn_managed_thread(self._inbox_loop,
+        inbox_loop = self._loop("inbox dispatch", self._inbox_step)
+        self._threads = [self.container.spawn_managed_thread(inbox_loop.run,
                                                              identifier="dispatch_inbox")]
         for index in range(self.settings.concurrency):
+            senders = Senders(self.settings)
+            loop = self._loop("dispatch", functools.partial(self._send_step, senders))
             self._threads.append(self.container.spawn_managed_thread(
-                self._send_loop, identifier=f"dispatch_send_{index}"))
+                functools.partial(self._run_sender, loop, senders),
+                identifier=f"dispatch_send_{index}"))
 
     def _relay(self):
         for provider in self.container.dependencies:
@@ -448,48 +441,38 @@ class Dispatcher(DependencyProvider):
             relay.wake()
 
     def wake(self):
-        self._signal.wake()
+        for loop in self._loops:
+            loop.wake()
 
-    def _inbox_loop(self):
-        failures = 0
-        while self._running:
-            try:
-                done = dispatch_inbox(self.engine, self.settings)
-                failures = 0
-            except Exception:  # noqa: BLE001 - outlive database hiccups
-                log.exception("inbox dispatch failed (retrying)")
-                done, failures = 0, failures + 1
-            if done:
-                self.wake_relay()
-                continue
-            self._signal.wait(self.settings.poll if not failures
-                              else min(30.0, 0.5 * 2 ** failures))
+    def _inbox_step(self):
+        done = dispatch_inbox(self.engine, self.settings)
+        if done:
+            self.wake_relay()
+        return done
 
-    def _send_loop(self):
-        senders = Senders(self.settings)
-        failures = 0
+    def _send_step(self, senders):
         try:
-            while self._running:
-                try:
-                    worked = send_one(self.engine, senders, self.settings,
-                                      on_disabled=self.wake)
-                    failures = 0
-                except Exception:  # noqa: BLE001
-                    log.exception("dispatch failed (retrying)")
-                    worked, failures = False, failures + 1
-                if worked:
-                    self.wake_relay()
-                    continue
-                senders.close()  # idle: do not hold an SMTP session open
-                self._signal.wait(self.settings.poll if not failures
-                                  else min(30.0, 0.5 * 2 ** failures))
+            worked = send_one(self.engine, senders, self.settings, on_disabled=self.wake)
+        except Exception:
+            senders.close()  # a broken SMTP session is opened afresh
+            raise
+        if worked:
+            self.wake_relay()
+        else:
+            senders.close()  # idle: do not hold an SMTP session open
+        return worked
+
+    @staticmethod
+    def _run_sender(loop, senders):
+        try:
+            loop.run()
         finally:
             senders.close()
 
     def stop(self):
         # A graceful stop lets each sender finish the row it holds.
-        self._running = False
-        self.wake()
+        for loop in self._loops:
+            loop.stop()
         for thread in self._threads:
             with eventlet.Timeout(15, False):
                 try:
@@ -499,7 +482,8 @@ class Dispatcher(DependencyProvider):
         self.engine.dispose()
 
     def kill(self):
-        self._running = False
+        for loop in self._loops:
+            loop.stop()
         self.engine.dispose()
 
     def get_dependency(self, worker_ctx):
