@@ -10,6 +10,7 @@ import pytest
 
 from gonghui.clock import CHINA
 from gonghui.entrypoints import Event
+from gonghui.errors import Conflict
 from services.notifications import recipients, rules, templates
 from services.notifications.channels import dingtalk, smtp, webhook, wecom
 from services.notifications.defaults import DEFAULT_RULES
@@ -173,3 +174,16 @@ def test_roles_are_resolved_on_the_events_day():
     assert recipients.event_day(event({"as_of": date(2026, 3, 20)})) == date(2026, 3, 20)
     assert recipients.event_day(event({})) == date(2026, 4, 1)
     assert recipients.event_day(event({"as_of": None})) == date(2026, 4, 1)
+
+
+def test_only_a_dead_delivery_is_replayed_and_a_webhooks_once_enabled():
+    rules.check_replay(7, "dead")
+    for status in ("pending", "sent"):
+        with pytest.raises(Conflict) as info:
+            rules.check_replay(7, status)
+        assert info.value.details == {"delivery_id": [f"is {status}"]}
+        assert info.value.message == f"delivery 7 is {status}, not dead"
+    with pytest.raises(Conflict) as info:
+        rules.check_replay(7, "dead", subscription_enabled=False)
+    assert info.value.details == {"delivery_id": ["subscription disabled"]}
+    assert set(rules.DELIVERY_STATUSES) == {"pending", "sent", "dead"}

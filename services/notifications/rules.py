@@ -3,7 +3,8 @@
 A rule says, for one event type, who is told (its *audience*: selectors over the event's
 data and the local read model of the union tree), on which channels, with which template,
 how urgently, and what makes two reminders "the same" (its *subject* and *period*, which
-with the rule and the recipient form the dedupe key).
+with the rule and the recipient form the dedupe key). A delivery's life is a table,
+``DELIVERY_FLOW``.
 """
 
 import re
@@ -11,6 +12,7 @@ import string
 from datetime import datetime, time, timedelta
 
 from gonghui.clock import CHINA
+from gonghui.errors import Conflict
 
 PERSONAL_CHANNELS = ("inbox", "email")
 ROBOT_CHANNELS = ("wecom", "dingtalk")
@@ -171,6 +173,25 @@ def schedule(now, channel, urgency, preference):
     if released is not None:
         at, reason = released, reason or "quiet_hours"
     return at, digest, reason
+
+
+# ------------------------------------------------------------------ a delivery's life
+
+# A delivery is pending until sent, or dead once its tries are spent (or it cannot be
+# sent at all); only an operator's replay brings a dead one back to pending.
+DELIVERY_FLOW = {"pending": ("sent", "dead"), "dead": ("pending",), "sent": ()}
+DELIVERY_STATUSES = tuple(DELIVERY_FLOW)
+
+
+def check_replay(delivery_id, status, subscription_enabled=True):
+    """A replay moves a dead delivery back to pending, else ``Conflict``; a webhook's waits
+    until its subscription is enabled again."""
+    if "pending" not in DELIVERY_FLOW[status]:
+        raise Conflict(f"delivery {delivery_id} is {status}, not dead",
+                       {"delivery_id": [f"is {status}"]})
+    if not subscription_enabled:
+        raise Conflict("enable the webhook subscription first",
+                       {"delivery_id": ["subscription disabled"]})
 
 
 def retry_delay(attempt, base_seconds, cap_seconds=3600.0):

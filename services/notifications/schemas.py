@@ -262,7 +262,7 @@ class SubscriptionOut(Schema):
 
 
 class ListDeliveries(Page):
-    status = OneOf(("pending", "sent", "dead"), load_default=None)
+    status = OneOf(rules.DELIVERY_STATUSES, load_default=None)
     channel = OneOf(rules.CHANNELS, load_default=None)
     member_id = Id(load_default=None)
     event_id = fields.UUID(load_default=None)
