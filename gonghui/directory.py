@@ -61,6 +61,8 @@ OFFICER_ROLES = ("chair", "vice_chair")
 # before the read but stamped after it must not be mistaken for a newer one and lost.
 RESYNC_MARGIN = timedelta(seconds=60)
 PAGE_SIZE = 1000
+# A union tree is a handful of levels deep; the recursive walks stop here whatever the data.
+MAX_DEPTH = 50
 
 UNKNOWN = "unknown, or not yet synchronised from organization"
 
@@ -395,11 +397,12 @@ def unit_name(session, unit_id):
 
 
 def subtree_cte(unit_id):
-    """The unit and every unit below it (a recursive CTE)."""
-    tree = select(DirectoryUnit.unit_id).where(DirectoryUnit.unit_id == unit_id).cte(
-        "subtree", recursive=True)
-    return tree.union_all(select(DirectoryUnit.unit_id)
-                          .where(DirectoryUnit.parent_id == tree.c.unit_id))
+    """The unit and every unit below it (a recursive CTE), at most ``MAX_DEPTH`` levels
+    down, so that a cycle (a move applied before the one that undoes it) cannot loop."""
+    tree = select(DirectoryUnit.unit_id, literal(0).label("depth")).where(
+        DirectoryUnit.unit_id == unit_id).cte("subtree", recursive=True)
+    return tree.union_all(select(DirectoryUnit.unit_id, tree.c.depth + 1).where(
+        DirectoryUnit.parent_id == tree.c.unit_id, tree.c.depth < MAX_DEPTH))
 
 
 def subtree_ids(session, unit_id):
@@ -411,7 +414,8 @@ def ancestor_ids(session, unit_id):
     chain = select(DirectoryUnit.unit_id, DirectoryUnit.parent_id, literal(0).label("up")).where(
         DirectoryUnit.unit_id == unit_id).cte("chain", recursive=True)
     chain = chain.union_all(select(DirectoryUnit.unit_id, DirectoryUnit.parent_id, chain.c.up + 1)
-                            .where(DirectoryUnit.unit_id == chain.c.parent_id, chain.c.up < 50))
+                            .where(DirectoryUnit.unit_id == chain.c.parent_id,
+                                   chain.c.up < MAX_DEPTH))
     ids = list(session.scalars(select(chain.c.unit_id).order_by(chain.c.up)))
     return ids or [unit_id]
 
@@ -480,15 +484,16 @@ def current_members(session, unit_ids, day):
                                           DirectoryMember.employee_no)).all()
 
 
-def officer_units(session, employee_no, day):
-    """Units where the member with this employee number holds an officer role on ``day``."""
+def officer_units(session, employee_no, day, roles=OFFICER_ROLES):
+    """Units where the member with this employee number holds one of ``roles`` on ``day``
+    (none for a member not in the union that day)."""
     found = session.scalar(select(DirectoryMember).where(
         DirectoryMember.employee_no == employee_no))
     if found is None or not (found.joined_on is None or found.joined_on <= day) or not (
             found.left_on is None or found.left_on > day):
         return set()
     return {unit_id for unit_id, role in roles_on(session, [found.member_id], day).get(
-        found.member_id, ()) if role in OFFICER_ROLES}
+        found.member_id, ()) if role in roles}
 
 
 class Lookup:
@@ -573,7 +578,10 @@ def tree_handlers(contract, method_prefix="on_"):
 
     The service needs ``db``, ``actor`` and ``organization`` (a ``ServiceRpc``); it may
     override ``directory_changed(event)`` (called after each tree event is applied, in its
-    transaction) and ``directory_resynced(counts)``."""
+    transaction), ``directory_resyncing()`` (called before a resync; what it returns is
+    handed to the next hook) and ``directory_resynced(counts, actor, before)`` (called after
+    every resync, the RPC's and the upgrade's automatic one, in its transaction, with the
+    actor to record: the caller, or the system's tick)."""
 
     def handler(event_name):
         declared = getattr(contract, event_name.upper())
@@ -590,8 +598,12 @@ def tree_handlers(contract, method_prefix="on_"):
         def directory_changed(self, event):
             """Called after a tree event is applied; nothing by default."""
 
-        def directory_resynced(self, counts):
-            record_resync(self.db, self.actor(), self.name, counts)
+        def directory_resyncing(self):
+            """Called before a resync; nothing by default."""
+
+        def directory_resynced(self, counts, actor, before):
+            """Called after a resync; the audit row of the resync by default."""
+            record_resync(self.db, actor, self.name, counts)
 
         @rpc(result=DirectoryStatus)
         def directory_status(self):
@@ -603,22 +615,22 @@ def tree_handlers(contract, method_prefix="on_"):
         def resync_directory(self):
             """Rebuild the read model from organization's snapshot, page by page (each call
             with a timeout), keeping changes newer than the page read."""
-            self._resync()
-            counts = status(self.db)
-            self.directory_resynced(counts)
-            return counts
-
-        def _resync(self):
-            size = int(self.config.get("DIRECTORY_PAGE_SIZE", PAGE_SIZE))
-            return resync(self.db, self.organization.directory_snapshot, size)
+            return self._resync_directory(self.actor())
 
         @timer(interval=60)
         def resync_when_needed(self):
             """After the upgrade that created the read model, it is rebuilt here once."""
             if resync_needed(self.db):
-                self._resync()
-                record_resync(self.db, SYSTEM_TICK, self.name, status(self.db))
+                self._resync_directory(SYSTEM_TICK)
                 self.db.commit()
+
+        def _resync_directory(self, actor):
+            before = self.directory_resyncing()
+            size = int(self.config.get("DIRECTORY_PAGE_SIZE", PAGE_SIZE))
+            resync(self.db, self.organization.directory_snapshot, size)
+            counts = status(self.db)
+            self.directory_resynced(counts, actor, before)
+            return counts
 
     for name in EVENTS:
         setattr(TreeReadModel, f"{method_prefix}{name}", handler(name))

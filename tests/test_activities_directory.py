@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from alembic import command
 from kombu import Connection, Exchange
+from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine, text
 
 from deploy import demo_activities
@@ -125,6 +126,40 @@ def test_resync_rebuilds_the_directory_from_organization(directory, databases, s
     (message,) = sub.collect(1)
     assert message["body"]["data"]["roles_ended"] == 1
     assert message["body"]["data"]["members"] == before["members"]
+
+
+def test_the_upgrades_automatic_resync_tells_as_the_rpc_does(start_service, rpc, databases,
+                                                             subscribe):
+    """After an upgrade marks the read model, the timer's resync (not only the RPC's) ends
+    what organization no longer has and publishes activities' directory_resynced, as the
+    system's tick."""
+    start_service(OrganizationService)
+    activities = start_service(ActivitiesService)
+    sub = subscribe("activities.events", "directory_resynced")
+    with rpc() as proxy:
+        load_organization(proxy)
+        demo_activities.wait_for_directory(proxy, timeout=60, resync=False)
+        members = proxy.activities.directory_status()["members"]
+    engine = create_engine(databases["activities"])
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO directory_roles (member_id, union_id, unit_id, role, "
+                          "starts_on, stamp) VALUES (1, 1, 1, 'cadre', '2020-01-01', "
+                          "'2020-01-01')"))
+        conn.execute(text("INSERT INTO directory_sync (source, resync_needed) VALUES "
+                          "('organization', true) ON CONFLICT (source) DO UPDATE "
+                          "SET resync_needed = true"))
+    engine.dispose()
+    with entrypoint_hook(activities, "resync_when_needed") as resync_when_needed:
+        resync_when_needed()
+    (message,) = sub.collect(1)
+    assert message["body"]["data"]["roles_ended"] == 1
+    assert message["body"]["data"]["members"] == members
+    assert message["body"]["actor"]["kind"] == "system"
+    assert rows(databases["activities"], "SELECT resync_needed FROM directory_sync") == [(False,)]
+    # Nothing more to do: the timer's next run leaves the read model alone.
+    with entrypoint_hook(activities, "resync_when_needed") as resync_when_needed:
+        resync_when_needed()
+    assert sub.collect(0) == []
 
 
 def test_missing_checkups_are_for_the_units_officers_only(directory, rpc):

@@ -15,7 +15,7 @@ from gonghui import directory
 from gonghui.actor import SYSTEM_TICK
 from gonghui.clock import today
 from gonghui.errors import Conflict, Forbidden, ValidationError
-from services.activities import events, figures, payloads, queries, rules, tree
+from services.activities import events, figures, payloads, queries, rules
 from services.activities.models import Checkup, CheckupReminder
 
 
@@ -72,7 +72,7 @@ def _require_officer(work, unit_id):
         return
     if actor.kind in ("officer", "member"):
         chain = directory.ancestor_ids(work.db, unit_id)
-        if tree.officer_units(work.db, actor.id, today()) & set(chain):
+        if directory.officer_units(work.db, actor.id, today(), rules.OFFICER_ROLES) & set(chain):
             return
     raise Forbidden("only the unit's union officers may see who is missing a check-up",
                     {"actor": [f"{actor} holds no officer role over unit {unit_id}"]})

@@ -54,18 +54,16 @@ class ActivitiesService(directory.tree_handlers(org_events), kit.DailyTimer, kit
 
     # ------------------------------------------------------------ the tree's read model
 
-    def _resync(self):
-        """The kit's resync, counting the roles held today that it found no longer held."""
-        before = tree.roles_held(self.db, today())
-        read = super()._resync()
-        self._roles_ended = len(before - tree.roles_held(self.db, today()))
-        return read
+    def directory_resyncing(self):
+        return tree.roles_held(self.db, today())
 
-    def directory_resynced(self, counts):
-        """After ``resync_directory``: the event, whose audit row is the resync's."""
+    def directory_resynced(self, counts, actor, before):
+        """After every resync: the event (whose audit row is the resync's), counting the
+        roles held today before it that it found no longer held."""
+        roles_ended = len(before - tree.roles_held(self.db, today()))
         self.emit(events.DIRECTORY_RESYNCED, {
             **{key: counts[key] for key in ("units", "unions", "members", "roles")},
-            "roles_ended": self._roles_ended}, RESYNC_ENTITY)
+            "roles_ended": roles_ended}, RESYNC_ENTITY, actor=actor)
 
     # ------------------------------------------------------------ campaigns
 

@@ -1,10 +1,10 @@
 """What activities asks of the kit's read model of the union tree (:mod:`gonghui.directory`,
 kept from organization's events) beyond the kit's own questions: a unit open on a day, a
-member's facts for the audience rules, the units a member is an officer of, and the roles
-held on a day (what a resync ended).
+member's facts for the audience rules, and the roles held on a day (what a resync ended).
 
 Activities counts more roles as officers than the kit does (committee members and cadres
-see who is missing a check-up): ``rules.OFFICER_ROLES``.
+see who is missing a check-up): ``rules.OFFICER_ROLES``, passed to
+``directory.officer_units``.
 """
 
 from sqlalchemy import select
@@ -44,17 +44,6 @@ def units_of(session, member_ids):
     """``{member_id: unit_id}`` of the members the read model knows."""
     return dict(session.execute(select(DirectoryMember.member_id, DirectoryMember.unit_id)
                                 .where(DirectoryMember.member_id.in_(member_ids))).all())
-
-
-def officer_units(session, employee_no, day):
-    """Units where the member with this employee number holds one of activities' officer
-    roles on ``day`` (none for a member not in the union that day)."""
-    found = session.scalar(select(DirectoryMember).where(
-        DirectoryMember.employee_no == employee_no))
-    if found is None or not rules.active_on(found.joined_on, found.left_on, day):
-        return set()
-    return {unit_id for unit_id, role in directory.roles_on(
-        session, [found.member_id], day).get(found.member_id, ()) if role in rules.OFFICER_ROLES}
 
 
 def roles_held(session, day):

@@ -79,9 +79,10 @@ class DeedsService(directory.tree_handlers(org_events), kit.DailyTimer, kit.Serv
         if event.type in TREE_GROWS:
             supervision.reopen_orders_at_top(self.db)
 
-    def directory_resynced(self, counts):
+    def directory_resynced(self, counts, actor, before):
+        """After every resync, orders parked at the top union are looked at again."""
         supervision.reopen_orders_at_top(self.db)
-        super().directory_resynced(counts)
+        super().directory_resynced(counts, actor, before)
 
     # ------------------------------------------------------------ golden ideas
 
