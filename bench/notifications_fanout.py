@@ -43,8 +43,8 @@ from gonghui.entrypoints import handler_queue_name  # noqa: E402
 from gonghui.events import build_envelope  # noqa: E402
 from gonghui.migrations import migrate  # noqa: E402
 from services.deeds import events as deeds_events  # noqa: E402
-from services.notifications.testing import SmtpServer, free_port  # noqa: E402
 from services.organization import events as org_events  # noqa: E402
+from tests.support.servers import SmtpServer, free_port  # noqa: E402
 
 PG = os.environ.get("GONGHUI_BENCH_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432")
 DATABASE = f"{PG}/gonghui_bench_notifications"

@@ -43,8 +43,8 @@ from gonghui.migrations import migrate  # noqa: E402
 from gonghui.rpc_client import cluster_rpc  # noqa: E402
 from gonghui.service import ServiceBase  # noqa: E402
 from gonghui.tables import outbox  # noqa: E402
-from gonghui.testing import PlainSubscriber, drain_forever  # noqa: E402
 from services.organization.service import OrganizationService  # noqa: E402
+from tests.support.subscriber import PlainSubscriber, drain_forever  # noqa: E402
 
 BENCH_DB = "gonghui_bench_organization"
 ACTOR = Actor("operator", "bench")

@@ -18,7 +18,7 @@ A service counts as ready when ``GET /health`` answers 200 *and* its RPC queue h
 (the health check does not see nameko's queue consumer being refused by the broker).
 
 Locally, notifications' e-mail goes to a mail sink the supervisor runs and restarts
-(``services.notifications.testing.MaildirSink``: each message a file in ``var/mail/new/``,
+(``deploy.mailsink.MaildirSink``: each message a file in ``var/mail/new/``,
 the Maildir made whatever exists of it) unless the environment names an SMTP server.
 
 A second stack beside a developer's (a test, a demo of a branch) takes these settings,
@@ -269,7 +269,7 @@ class Runner:
         port = self.plan().get("mail_sink_port")
         if not port:
             return True
-        from services.notifications.testing import smtp_greets
+        from deploy.mailsink import smtp_greets
 
         sink = _read_json(self.state_path, {}).get("mail_sink") or {}
         return pid_alive(sink.get("pid")) and smtp_greets(port)
@@ -613,7 +613,7 @@ class Supervisor:
         port = self.plan.get("mail_sink_port")
         if not port:
             return None
-        from services.notifications.testing import mail_sink_command, mail_sink_environment
+        from deploy.mailsink import mail_sink_command, mail_sink_environment
 
         maildir = self.runner.maildir
         with open(self.runner.log_dir / "mailsink.log", "ab") as log:

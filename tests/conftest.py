@@ -26,7 +26,10 @@ from deploy.services import PLANNED_SERVICES, SERVICES  # noqa: E402
 from gonghui.actor import Actor  # noqa: E402
 from gonghui.migrations import migrate  # noqa: E402
 from gonghui.rpc_client import cluster_rpc  # noqa: E402
-from gonghui.testing import PlainSubscriber  # noqa: E402
+from tests.support.subscriber import PlainSubscriber  # noqa: E402
+
+# The notifications fixtures (smtp, robots, notifications_config) for every test that names them.
+pytest_plugins = ["tests.support.notifications"]
 
 PG = os.environ.get("GONGHUI_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432")
 OFFICER = Actor("officer", "T0001")
