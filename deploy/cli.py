@@ -102,8 +102,9 @@ def _wait_for_read_models(proxy, timeout=15):
 
 
 def cmd_demo(args):
-    from deploy import demo_activities, demo_deeds
-    from deploy.demo import load_demo
+    from deploy.demo import activities as demo_activities
+    from deploy.demo import deeds as demo_deeds
+    from deploy.demo.organization import load_demo
     with _rpc(timeout=600) as proxy:
         result = {"organization": load_demo(proxy)}
         _wait_for_read_models(proxy)
@@ -113,14 +114,16 @@ def cmd_demo(args):
 
 
 def cmd_up(args):
-    from deploy import demo_activities, demo_deeds, runner
+    from deploy import runner
+    from deploy.demo import activities as demo_activities
+    from deploy.demo import deeds as demo_deeds
     # The demo union lives on the article's date: its services' business date stays there
     # (gonghui.clock.today), so the hourly timers never tick 2021's data into today's
     # calendar. Carry the demo on by hand with `gonghui tick`; GONGHUI_TODAY= (empty) runs a
     # stack on the real calendar.
     os.environ.setdefault("GONGHUI_TODAY", demo_deeds.ARTICLE_DATE.isoformat())
     state = runner.start()
-    from deploy.demo import load_demo
+    from deploy.demo.organization import load_demo
     with _rpc(timeout=600) as proxy:
         demo = load_demo(proxy)
         coverage = proxy.organization.coverage_report()

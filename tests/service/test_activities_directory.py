@@ -13,8 +13,8 @@ from kombu import Connection, Exchange
 from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine, text
 
-from deploy import demo_activities
-from deploy.demo import load_demo as load_organization
+from deploy.demo import activities as demo_activities
+from deploy.demo.organization import load_demo as load_organization
 from gonghui.actor import Actor
 from gonghui.errors import Forbidden
 from gonghui.events import build_envelope

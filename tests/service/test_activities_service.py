@@ -6,8 +6,8 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, func, select
 
-from deploy import demo_activities
-from deploy.demo import load_demo as load_organization
+from deploy.demo import activities as demo_activities
+from deploy.demo.organization import load_demo as load_organization
 from gonghui.errors import Conflict, Forbidden, NotFound, ValidationError
 from gonghui.migrations import alembic_config
 from gonghui.tables import audit_log, outbox

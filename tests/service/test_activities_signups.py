@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import create_engine, text
 
-from deploy import demo_activities
-from deploy.demo import load_demo as load_organization
+from deploy.demo import activities as demo_activities
+from deploy.demo.organization import load_demo as load_organization
 from gonghui.actor import Actor
 from gonghui.clock import today
 from gonghui.errors import Conflict, Forbidden

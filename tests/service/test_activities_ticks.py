@@ -6,8 +6,8 @@ import time
 from collections import Counter
 from datetime import date
 
-from deploy import demo_activities
-from deploy.demo import load_demo as load_organization
+from deploy.demo import activities as demo_activities
+from deploy.demo.organization import load_demo as load_organization
 from gonghui.actor import Actor
 from gonghui.calendar import WorkingCalendar
 from gonghui.clock import date_range

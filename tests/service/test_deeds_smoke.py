@@ -1,4 +1,4 @@
-from deploy.demo import load_demo
+from deploy.demo.organization import load_demo
 from services.deeds.service import DeedsService
 from services.organization.service import OrganizationService
 from tests.support.deeds_helpers import wait_for_directory

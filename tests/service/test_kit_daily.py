@@ -7,7 +7,7 @@ from datetime import date
 from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine, select
 
-from deploy.demo import load_demo
+from deploy.demo.organization import load_demo
 from gonghui.clock import today
 from gonghui.daily import days_to_run
 from gonghui.tables import tick_progress

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from deploy.demo import load_demo
+from deploy.demo.organization import load_demo
 from gonghui import directory
 from gonghui.directory import (
     DIRECTORY_METADATA,

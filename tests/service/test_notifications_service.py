@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from deploy.demo import load_demo
+from deploy.demo.organization import load_demo
 from gonghui.errors import Conflict, NotFound, ValidationError
 from services.deeds import events as deeds_events
 from services.notifications.service import NotificationsService

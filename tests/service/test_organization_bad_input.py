@@ -3,7 +3,7 @@
 
 import pytest
 
-from deploy.demo import load_demo
+from deploy.demo.organization import load_demo
 from gonghui.errors import Conflict, NotFound, ValidationError
 from services.organization.service import OrganizationService
 from tests.support.bad_input import (

@@ -6,7 +6,7 @@ import pytest
 from nameko.exceptions import MethodNotFound
 from sqlalchemy import create_engine, func, select
 
-from deploy.demo import demo_plan, load_demo
+from deploy.demo.organization import demo_plan, load_demo
 from gonghui.errors import Conflict, Forbidden, NotFound
 from gonghui.tables import audit_log, outbox
 from services.organization.service import OrganizationService

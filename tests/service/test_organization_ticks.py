@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import eventlet
 
-from deploy.demo import load_demo
+from deploy.demo.organization import load_demo
 from gonghui.actor import Actor
 from gonghui.clock import date_range
 from services.organization.service import OrganizationService

@@ -3,7 +3,7 @@ loaded, and deeds' read model of the tree caught up from organization's events."
 
 import time
 
-from deploy.demo import load_demo
+from deploy.demo.organization import load_demo
 
 
 def caught_up(consumer, organization):

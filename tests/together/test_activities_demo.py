@@ -8,8 +8,8 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
-from deploy import demo_activities
-from deploy.demo import load_demo as load_organization
+from deploy.demo import activities as demo_activities
+from deploy.demo.organization import load_demo as load_organization
 from deploy.docs import asyncapi_document, envelope_errors
 from services.activities.service import ActivitiesService
 from services.organization.service import OrganizationService

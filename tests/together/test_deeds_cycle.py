@@ -36,7 +36,7 @@ COMPANY_NAME = "陕煤新型能源公司"
 
 def _union(proxy):
     """Units by code and each unit's own members in the demo's order (its first is the
-    union's chair, the second its vice-chair: see deploy/demo.py)."""
+    union's chair, the second its vice-chair: see deploy/demo/organization.py)."""
     org = proxy.organization
     units = {u["code"]: u for u in org.list_units(limit=5000)}
     members = {code: [m["id"] for m in org.list_members(unit_id=unit["id"], subtree=False,

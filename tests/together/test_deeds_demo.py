@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 from nameko.testing.services import entrypoint_hook
 
-from deploy import demo_deeds
+from deploy.demo import deeds as demo_deeds
 from services.deeds import rules
 from services.deeds.service import DeedsService
 from services.organization.service import OrganizationService

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import eventlet
 import pytest
 
-from deploy import demo_deeds
+from deploy.demo import deeds as demo_deeds
 from gonghui.calendar import WorkingCalendar
 from services.deeds import rules
 from services.deeds.service import DeedsService

@@ -7,7 +7,7 @@ from email.header import decode_header, make_header
 
 import eventlet
 
-from deploy.demo import load_demo
+from deploy.demo.organization import load_demo
 from services.notifications.schemas import CONSUMED
 from services.notifications.service import NotificationsService
 from services.organization.service import OrganizationService

@@ -3,7 +3,7 @@ notifications tells the responsible person (inbox and e-mail) and the owner unit
 group, and the escalation reaches the officers (chair and vice-chair) of the union it goes
 up to: deeds names that union's unit, notifications alone resolves its officers."""
 
-from deploy.demo import load_demo
+from deploy.demo.organization import load_demo
 from services.deeds.service import DeedsService
 from services.notifications.service import NotificationsService
 from services.organization.service import OrganizationService

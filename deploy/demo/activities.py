@@ -7,10 +7,11 @@
 charity visits and the flood donation drive, the youth mixer, and a health check-up for every
 member.
 
-Loaded through the services' RPC after ``deploy.demo.load_demo`` (organization's units and
-members, reused by their codes); loading twice changes nothing. The activities service learns
-the directory from organization's events: ``wait_for_directory`` waits until its copy has
-caught up (and resyncs by RPC if it does not in time).
+Loaded through the services' RPC after ``deploy.demo.organization.load_demo``
+(organization's units and members, reused by their codes); loading twice changes nothing.
+The activities service learns the directory from organization's events:
+``wait_for_directory`` waits until its copy has caught up (and resyncs by RPC if it does not
+in time).
 """
 
 import time
