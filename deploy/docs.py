@@ -7,7 +7,7 @@
 
 Schemas are converted from marshmallow with apispec's ``MarshmallowPlugin`` (OpenAPI 3.1
 flavour, i.e. plain JSON Schema: ``allow_none`` becomes ``type: [..., "null"]``). The output is
-deterministic, so ``check`` (and ``tests/test_docs.py``) can tell a stale document.
+deterministic, so ``check`` (and ``tests/rules/test_docs.py``) can tell a stale document.
 
 Command line::
 

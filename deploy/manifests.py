@@ -1,6 +1,6 @@
 """The deployment manifests, generated from ``deploy.services.SERVICES``.
 
-Written by ``write``, compared by ``check`` (and ``tests/test_deploy.py``):
+Written by ``write``, compared by ``check`` (and ``tests/stack/test_deploy.py``):
 
 * ``docker-compose.yml`` - the broker, the database and their one-shot setup jobs (shared),
   then per service a ``<name>-migrate`` job and the ``<name>`` service;
@@ -190,7 +190,7 @@ COMPOSE = """\
 #
 # GENERATED from deploy/services.py by `python -m deploy.manifests write` (the templates are
 # in deploy/manifests.py): do not edit by hand; `python -m deploy.manifests check` and
-# tests/test_deploy.py fail when this file is stale. Adding a service: one line in
+# tests/stack/test_deploy.py fail when this file is stale. Adding a service: one line in
 # deploy/services.py, then `python -m deploy.manifests write` (this file, .env.example,
 # deploy/k8s/) and `python -m deploy.broker write` (deploy/rabbitmq/definitions.json).
 
