@@ -1,6 +1,8 @@
-"""Helpers of the notifications tests (no tests here): local SMTP and robot servers,
-publishing real envelopes into the broker, a small union tree fed through organization
-events, waiting on the database."""
+"""Fixtures and helpers of the notifications tests (no tests here; ``tests/conftest.py``
+registers this module as a pytest plugin, so ``smtp``, ``robots`` and
+``notifications_config`` need no import): the local SMTP and robot servers of
+``servers.py``, publishing real envelopes into the broker, a small union tree fed through
+organization events, waiting on the database."""
 
 import time
 import uuid
