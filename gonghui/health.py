@@ -7,7 +7,6 @@ import time
 
 from kombu import Connection
 from nameko.extensions import DependencyProvider
-from nameko.web.handlers import http
 from sqlalchemy import text
 
 from gonghui import clock
@@ -15,6 +14,7 @@ from gonghui.calendar import WorkingCalendar
 from gonghui.db import Database
 from gonghui.entrypoints import rpc
 from gonghui.outbox import outbox_backlog
+from gonghui.web import http
 
 # An outbox row older than this means the relay is stuck: the service is unhealthy.
 MAX_OUTBOX_AGE_SECONDS = 300.0

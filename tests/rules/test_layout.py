@@ -1,6 +1,8 @@
 """The house's rules, checked on the source: the kit imports no service and nothing of
-deploy/; a service imports of another service only its event contract (``events.py``);
-no service.py grows past a table of contents."""
+deploy/; a service imports of another service only its contracts: its events
+(``events.py``) and its RPCs' argument and result schemas (``schemas.py``, which the gateway
+names in its routes and its OpenAPI document); no service.py grows past a table of
+contents."""
 
 import ast
 from pathlib import Path
@@ -33,7 +35,10 @@ def test_the_kit_imports_neither_services_nor_deploy():
     assert {p: m for p, m in offending.items() if m} == {}
 
 
-def test_a_service_imports_only_the_event_contract_of_another():
+CONTRACTS = (["events"], ["schemas"])
+
+
+def test_a_service_imports_only_the_contracts_of_another():
     offending = {}
     for path in python_files("services"):
         own = path.relative_to(ROOT / "services").parts[0]
@@ -41,11 +46,11 @@ def test_a_service_imports_only_the_event_contract_of_another():
             parts = module.split(".")
             if parts[0] != "services" or len(parts) < 2 or parts[1] == own:
                 continue
-            if parts[2:] in ([], ["events"]):  # ``from services.x import events``
+            if parts[2:] == [] or parts[2:] in CONTRACTS:  # ``from services.x import events``
                 continue
             offending.setdefault(str(path.relative_to(ROOT)), []).append(module)
     # ``from services.deeds import events`` is recorded as both services.deeds and
-    # services.deeds.events; a name other than events would show up here.
+    # services.deeds.events; a name other than a contract's would show up here.
     assert offending == {}
 
 
