@@ -38,6 +38,29 @@ class Actor:
 
 SYSTEM_TICK = Actor("system", "tick")
 
+# Who may change things by default: the union offices, administrators, operators, the
+# system's ticks and other services (the gateway's API tokens act as ``service``). Members
+# act only through the methods that say so; auditors only read.
+OFFICE_KINDS = ("officer", "admin", "operator", "system", "service")
+MEMBER_ACTS = (*OFFICE_KINDS, "member")
+
+
+def require_kind(actor, kinds):
+    """Refuse (``Forbidden``) an actor whose kind may not call this method."""
+    if actor.kind not in kinds:
+        raise Forbidden(f"a {actor.kind} may not do this",
+                        {"actor": [f"kind must be one of {list(kinds)}"]})
+    return actor
+
+
+def require_self(actor, employee_no):
+    """A member acts only as themselves: refuse a member actor naming someone else (the
+    member's employee number, 工号, is the actor's id)."""
+    if actor.kind == "member" and actor.id != employee_no:
+        raise Forbidden("a member acts only as themselves",
+                        {"member_id": ["not the calling member"]})
+    return actor
+
 
 class CurrentActor(DependencyProvider):
     """Injects a callable returning the request's Actor (raises Forbidden when absent)."""

@@ -28,6 +28,7 @@ from nameko.rpc import Rpc
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from gonghui.actor import OFFICE_KINDS, require_kind
 from gonghui.amqp import ConfirmingPublisher, PublishFailed
 from gonghui.db import finish_transactions
 from gonghui.errors import EXPECTED_ERRORS, ValidationError
@@ -37,7 +38,7 @@ from gonghui.tables import inbox
 
 log = logging.getLogger(__name__)
 
-RpcSpec = namedtuple("RpcSpec", "name args result many writes errors doc")
+RpcSpec = namedtuple("RpcSpec", "name args result many writes errors doc actors")
 
 
 def load_arguments(schema_cls, args, kwargs):
@@ -71,10 +72,15 @@ class TransactionalRpc(Rpc):
         return super().handle_result(message, worker_ctx, result, exc_info)
 
 
-def rpc(args=None, result=None, many=False, writes=False, errors=()):
+def rpc(args=None, result=None, many=False, writes=False, errors=(), actors=None):
     """Declare a validated, transactional RPC method.
 
-    ``writes=True`` methods require an actor in the call's context and record what they do.
+    ``writes=True`` methods require an actor in the call's context and record what they do;
+    the actor's kind must be one of ``actors`` (by default the offices' and the platform's,
+    :data:`gonghui.actor.OFFICE_KINDS`: a member's or an auditor's actor is refused). A
+    method a member calls for themselves says ``actors=MEMBER_ACTS`` and checks that the
+    member it is given is the actor (:func:`gonghui.actor.require_self`). A read that names
+    ``actors`` requires an actor of those kinds too (personal data).
     """
 
     if args is not None and not issubclass(args, Arguments):
@@ -85,15 +91,17 @@ def rpc(args=None, result=None, many=False, writes=False, errors=()):
         @functools.wraps(fn)
         def wrapper(self, *call_args, **call_kwargs):
             data = load_arguments(args, call_args, call_kwargs)
-            if writes:
-                self.actor()  # raises Forbidden before anything is written
+            if writes or actors is not None:
+                # Before anything is read or written: who calls, and whether their kind may.
+                require_kind(self.actor(), actors or OFFICE_KINDS)
             value = fn(self, **data)
             if result is None:
                 return value
             return shared(result).dump(value, many=many)
 
         wrapper.rpc_spec = RpcSpec(fn.__name__, args, result, many, writes,
-                                   (ValidationError,) + tuple(errors), fn.__doc__ or "")
+                                   (ValidationError,) + tuple(errors), fn.__doc__ or "",
+                                   tuple(actors or (OFFICE_KINDS if writes else ())))
         return TransactionalRpc.decorator(expected_exceptions=EXPECTED_ERRORS)(wrapper)
 
     return decorate

@@ -12,7 +12,7 @@ working-day calendar).
 from datetime import UTC, datetime
 
 from gonghui import directory
-from gonghui.actor import SYSTEM_TICK
+from gonghui.actor import SYSTEM_TICK, require_self
 from gonghui.clock import CHINA
 from gonghui.errors import Conflict, Forbidden, NotFound
 from services.activities import events, facilities, payloads, queries, rules, tree
@@ -63,10 +63,7 @@ def _audience(session, activity):
 
 def _check_self_service(work, member):
     """A member acting for themselves may only sign themselves up or off."""
-    actor = work.actor()
-    if actor.kind == "member" and actor.id != member.employee_no:
-        raise Forbidden("a member may only sign up themselves",
-                        {"member_id": ["not the calling member"]})
+    require_self(work.actor(), member.employee_no)
 
 
 # ------------------------------------------------------------------ activities

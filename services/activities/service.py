@@ -23,6 +23,7 @@ organization), with activities' own questions of it in ``tree.py``.
 
 from gonghui import directory
 from gonghui import service as kit
+from gonghui.actor import MEMBER_ACTS
 from gonghui.audit import RESYNC_ENTITY
 from gonghui.clock import today
 from gonghui.daily import begin_day
@@ -154,14 +155,14 @@ class ActivitiesService(directory.tree_handlers(org_events), kit.DailyTimer, kit
         """The amount a donation drive (爱心募捐) raised, in yuan."""
         return activities.record_amount_raised(self, activity_id, amount_raised)
 
-    @rpc(args=s.MemberSignup, result=s.SignupOut, writes=True,
+    @rpc(args=s.MemberSignup, result=s.SignupOut, writes=True, actors=MEMBER_ACTS,
          errors=(NotFound, Conflict, Forbidden))
     def sign_up(self, activity_id, member_id):
         """Sign a member up: confirmed while places are left, otherwise on the waiting list
         in arrival order. Refused (Forbidden) for a member outside the audience."""
         return activities.sign_up(self, activity_id, member_id)
 
-    @rpc(args=s.MemberSignup, result=s.CancelSignupOut, writes=True,
+    @rpc(args=s.MemberSignup, result=s.CancelSignupOut, writes=True, actors=MEMBER_ACTS,
          errors=(NotFound, Conflict, Forbidden))
     def cancel_signup(self, activity_id, member_id):
         """A member withdraws; if they held a place, the first on the waiting list gets it."""

@@ -27,6 +27,7 @@ events' data (``payloads.py``, and the contract ``events.py``), the default rule
 
 from gonghui import directory
 from gonghui import service as kit
+from gonghui.actor import MEMBER_ACTS
 from gonghui.entrypoints import rpc
 from gonghui.errors import Conflict, NotFound
 from gonghui.rpc_client import ServiceRpc
@@ -69,7 +70,7 @@ class NotificationsService(
     def unread_count(self, member_id):
         return inbox.unread_count(self, member_id)
 
-    @rpc(args=s.MarkRead, result=s.UnreadOut, writes=True, errors=(NotFound,))
+    @rpc(args=s.MarkRead, result=s.UnreadOut, writes=True, actors=MEMBER_ACTS, errors=(NotFound,))
     def mark_read(self, member_id, item_ids, all):  # noqa: A002 - the argument's name
         """Mark some (``item_ids``) or all of a member's inbox items read."""
         return inbox.mark_read(self, member_id, item_ids, all)
@@ -80,7 +81,8 @@ class NotificationsService(
     def get_preferences(self, member_id):
         return preferences.get_preferences(self, member_id)
 
-    @rpc(args=s.SetPreferences, result=s.PreferencesOut, writes=True, errors=(NotFound,))
+    @rpc(args=s.SetPreferences, result=s.PreferencesOut, writes=True, actors=MEMBER_ACTS,
+         errors=(NotFound,))
     def set_preferences(self, member_id, **changes):
         """Language, channels per kind of notice (``{"reminder": ["inbox"]}``), quiet hours
         (``"22:00"``–``"07:30"`` China time: e-mail waits until they end) and the daily
