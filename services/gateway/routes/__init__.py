@@ -2,8 +2,9 @@
 gateway's own: logging in, tokens, grants). ``ROUTES`` is every route; ``ROUTE_MAP`` the
 router the gateway matches requests with."""
 
-from services.gateway.routes import gateway, organization
+from services.gateway.routes import activities, deeds, gateway, notifications, organization
 from services.gateway.routing import check_table, url_map
 
-ROUTES = check_table(gateway.ROUTES + organization.ROUTES)
+ROUTES = check_table(gateway.ROUTES + organization.ROUTES + deeds.ROUTES + activities.ROUTES
+                     + notifications.ROUTES)
 ROUTE_MAP = url_map(ROUTES)

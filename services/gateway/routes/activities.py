@@ -1,0 +1,3 @@
+"""Routes to activities (filled in by the gateway issue's next steps)."""
+
+ROUTES = []

@@ -1,0 +1,3 @@
+"""Routes to deeds (filled in by the gateway issue's next steps)."""
+
+ROUTES = []

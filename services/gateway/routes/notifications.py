@@ -1,0 +1,3 @@
+"""Routes to notifications (filled in by the gateway issue's next steps)."""
+
+ROUTES = []
