@@ -85,9 +85,13 @@ def target_of(route, args, request):
     member_id = None
     if route.member is not None:
         member_id = _unit_of(route.member, args, request)
-        if unit_id is None and member_id is not None:
-            known = request.db.get(directory.DirectoryMember, member_id)
-            unit_id = known.unit_id if known is not None else None
+    elif route.self_member is not None:
+        # The caller's own act or data: the target is the caller (a member naming someone
+        # else is refused by fill_self, 403).
+        member_id = request.principal.member_id
+    if unit_id is None and member_id is not None:
+        known = request.db.get(directory.DirectoryMember, member_id)
+        unit_id = known.unit_id if known is not None else None
     if unit_id is not None:
         units = tuple(directory.ancestor_ids(request.db, unit_id))
     elif any(s is not None and args.get(s.name) is not None for s in (route.unit, route.member)):
