@@ -45,8 +45,9 @@ def json_response(value, status=200, headers=None):
 
 
 def gather(route, values, request):
-    """The RPC's arguments from the path, the query (reads) or the body (writes)."""
-    found = dict(route.fixed)
+    """The RPC's arguments from the path, the query (reads) or the body (writes), and
+    those the route sets (which the request may not set otherwise)."""
+    found = {}
     http = request.http
     if route.method in ("GET", "DELETE", "HEAD"):
         query = {k: v for k, v in http.args.lists() if not (route.paged and k in ("limit",
@@ -60,6 +61,11 @@ def gather(route, values, request):
             raise ValidationError("the body disagrees with the path", clash)
         found.update(body)
     found.update(values)
+    clash = {k: ["set by the route"] for k, v in route.fixed.items() if k in found
+             and found[k] != v}
+    if clash:
+        raise ValidationError("the request sets what the route sets", clash)
+    found.update(route.fixed)
     return found
 
 
@@ -134,8 +140,17 @@ def actor_for(decision, principal):
     return Actor(decision.actor_kind, principal.employee_no)
 
 
+def enabled(value):
+    """Whether a gateway setting is on: true, or text such as "true", "1", "yes", "on" (the
+    environment's)."""
+    return str(value).strip().lower() in ("true", "1", "yes", "on")
+
+
 def run(route, values, request):
-    """The answer to the request (a werkzeug Response), or one of the typed errors."""
+    """The answer to the request (a werkzeug Response), or one of the typed errors. A route
+    that depends on a setting (``route.setting``) does not exist while the setting is off."""
+    if route.setting is not None and not enabled(request.settings.get(route.setting)):
+        raise Refused(404, "not found")
     args = gather(route, values, request)
     limit = offset = None
     if route.paged:
@@ -171,7 +186,9 @@ def run(route, values, request):
 
 
 def file_response(route, result):
-    """A file an RPC returns as ``{"filename", "content_base64"}`` (or the text itself)."""
+    """A file an RPC returns as ``{"filename", "content_base64"}`` (or the text itself). A
+    page (HTML) is shown, not downloaded, and may load nothing but its own style."""
+    page = route.content.startswith("text/html")
     if isinstance(result, dict) and "content_base64" in result:
         data = base64.b64decode(result["content_base64"])
         name = result.get("filename") or "download"
@@ -180,7 +197,10 @@ def file_response(route, result):
         name = None
     headers = {}
     if name:
-        headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+        headers["Content-Disposition"] = (f"{'inline' if page else 'attachment'}; "
+                                          f"filename*=UTF-8''{quote(name)}")
+    if page:
+        headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return Response(data, content_type=route.content, headers=headers)
 
 
@@ -200,6 +220,7 @@ class Exchange:
 
     http: object
     db: object
+    settings: dict = field(default_factory=dict)  # the gateway's configuration
     principal: object = None
     web_session: object = None
     call: object = None
@@ -208,11 +229,12 @@ class Exchange:
     keep_changes: bool = False
 
 
-def handle(http_request, db, call_service, routes_map):
+def handle(http_request, db, call_service, routes_map, settings=None):
     """The response to one API request (errors raised as the kit's typed errors, which the
-    kit's ``@http`` answers as problem documents)."""
+    kit's ``@http`` answers as problem documents); ``settings`` the gateway's configuration
+    (``PUBLIC_NOTICES`` ...)."""
     route, values = routes_map.bind_to_environ(http_request.environ).match()
-    exchange = Exchange(http_request, db)
+    exchange = Exchange(http_request, db, settings or {})
     exchange.call = lambda rpc, actor, arguments: call_service(exchange, rpc, actor,
                                                                  arguments)
     try:

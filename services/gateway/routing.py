@@ -72,6 +72,7 @@ class Route:
     tag: str = ""
     content: str = "json"  # json, or the media type of a file the RPC returns as base64
     operation_id: str = ""
+    setting: str | None = None  # a gateway setting that must be on, else the route is 404
 
     @property
     def action(self):

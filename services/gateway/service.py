@@ -47,7 +47,7 @@ class GatewayService(directory.tree_handlers(org_events), kit.ServiceBase):
     @http("GET,POST,PUT,PATCH,DELETE", "/api/v1/<path:rest>")
     def api(self, request, rest):
         """Every route of the API (``routes/``), run by ``api.handle``."""
-        return api.handle(request, self.db, self._call, ROUTE_MAP)
+        return api.handle(request, self.db, self._call, ROUTE_MAP, self.config)
 
     @http("GET", "/api/v1/openapi.json")
     def openapi_document(self, request):
