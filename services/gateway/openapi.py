@@ -3,8 +3,10 @@ marshmallow schemas they name: the services' own, so the document says what the 
 validate. And a readable reference page, rendered here from the same document (no script,
 no CDN: union intranets often have no internet)."""
 
+import decimal
 import functools
 import html
+import json
 import re
 
 from apispec import APISpec
@@ -47,6 +49,14 @@ def schema_name(schema):
     owner = parts[1] if parts[0] == "services" and len(parts) > 1 else parts[0]
     suffix = "Body" if not isinstance(schema, type) and schema.exclude else ""
     return f"{owner}.{cls.__name__}{suffix}"
+
+
+def _decimal_as_string(self, field, ret=None, **kwargs):
+    """A Decimal the services send as text (``as_string``) is a string in the document."""
+    if isinstance(field, fields.Decimal) and field.as_string:
+        return {"type": ["string", "null"] if field.allow_none else "string",
+                "format": "decimal"}
+    return {}
 
 
 def openapi_path(rule):
@@ -106,8 +116,10 @@ def _operation(plugin, route):
         operation["parameters"].append({"name": "Idempotency-Key", "in": "header",
                                         "required": False, "schema": {"type": "string",
                                                                       "maxLength": 200}})
-    operation["responses"] = {**_success(route), **_problems(
-        *([] if route.audience == PUBLIC else [401, 403, 404]), 409, 422, 429, 503)}
+    # Any route may refuse: a public one too (a wrong password, a write without its CSRF
+    # token, the public notice when the union has not made it public).
+    operation["responses"] = {**_success(route), **_problems(401, 403, 404, 409, 422, 429,
+                                                             503)}
     return operation
 
 
@@ -140,6 +152,7 @@ def _document(routes, server):
                    info={"description": "The HTTP API of Gonghui (工会): every route, who it is "
                          "for, and the schemas the services validate."},
                    servers=[{"url": server or "/"}])
+    plugin.converter.add_attribute_function(_decimal_as_string)
     spec.components.schema(PROBLEM, schema=ProblemSchema)
     spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie",
                                                 "name": "gonghui_session"})
@@ -153,7 +166,16 @@ def _document(routes, server):
                 {} if route.audience == PUBLIC else {"security": [{"session": []},
                                                                   {"token": []}]})}
             for method, route in operations.items()})
-    return spec.to_dict()
+    # Schemas' bounds and defaults may be Decimals or dates: JSON's numbers and strings here.
+    return json.loads(json.dumps(spec.to_dict(), default=_json_value))
+
+
+def _json_value(value):
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {value!r}")
 
 
 def document(routes, server=None):
