@@ -134,10 +134,11 @@ def _check_name(name):
     return name
 
 
-def permissions(service_name, consumes_from=()):
+def permissions(service_name, consumes_from=(), publishes=True):
     """Configure/write/read regexes of a service's user.
 
-    ``consumes_from``: names of the services whose events it handles.
+    ``consumes_from``: names of the services whose events it handles; ``publishes``: whether
+    it publishes events of its own (the gateway does not: no write on ``<s>.events``).
 
     * configure: ``nameko-rpc`` (kombu redeclares a queue's exchange: the RPC queue and the
       reply queue are bound to it), its RPC queue ``rpc-<s>``, its reply queues
@@ -146,7 +147,8 @@ def permissions(service_name, consumes_from=()):
       exchange ``<s>.retry`` (``exchange.declare`` needs configure even when the exchange
       exists). Not the event exchanges: they come from the definitions (services run with
       ``DECLARE_EVENT_EXCHANGES: false``).
-    * write: ``nameko-rpc`` (requests and replies), ``<s>.events`` (the outbox relay), its RPC
+    * write: ``nameko-rpc`` (requests and replies), ``<s>.events`` (the outbox relay; only
+      when it publishes), its RPC
       and reply queues and its handler queues with their ``.retry`` and ``.dlq``
       (``queue.bind`` needs write on the queue), and ``<s>.retry``: failed events are parked
       in ``.retry`` / ``.dlq`` through it, and declaring a queue whose dead-letter exchange it
@@ -165,7 +167,7 @@ def permissions(service_name, consumes_from=()):
     reply_queue = rf"rpc\.reply-{s}-{_UUID}"
     rpc_x = _esc(RPC_EXCHANGE)
     configure = [rpc_x, rpc_queue, reply_queue]
-    write = [rpc_x, rf"{s}\.events", rpc_queue, reply_queue]
+    write = [rpc_x] + ([rf"{s}\.events"] if publishes else []) + [rpc_queue, reply_queue]
     read = [rpc_x, rpc_queue, reply_queue]
     if sources:
         src = "|".join(_esc(x) for x in sources)
@@ -205,7 +207,7 @@ def user_permissions(specs=None, handlers=None):
     table = {}
     for spec in specs:
         sources = {h.source for h in handlers if h.service == spec.name}
-        table[spec.amqp_user] = permissions(spec.name, sources)
+        table[spec.amqp_user] = permissions(spec.name, sources, spec.publishes_events)
     table[OPERATOR_USER] = operator_permissions()
     table[DOWNSTREAM_USER] = downstream_permissions()
     return table
@@ -215,8 +217,9 @@ def user_permissions(specs=None, handlers=None):
 
 
 def exchange_names(specs=None, handlers=()):
+    """``<service>.events`` of every service that publishes events (not the gateway)."""
     specs = SERVICES if specs is None else specs
-    names = {s.name for s in specs} | {s.name for s in SERVICES} | set(PLANNED_SERVICES)
+    names = {s.name for s in [*specs, *SERVICES] if s.publishes_events} | set(PLANNED_SERVICES)
     unknown = sorted({h.source for h in handlers} - names)
     if unknown:
         raise BrokerSetupError(f"event handlers consume from unknown service(s) {unknown}; "

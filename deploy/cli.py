@@ -6,6 +6,10 @@ Where it connects:
   HOLIDAYS_DIR       where `holidays load` stores a year (default deploy/holidays)
   DATABASE_URL       `migrate` only
   WEB_SERVER_ADDRESS `health` only: host:port of the service's /health (default: its port)
+
+The first people who log in to the gateway (the HTTP API) are made here: `gonghui accounts
+grant admin EMPLOYEE_NO`, then `gonghui accounts code EMPLOYEE_NO` prints the one-time code
+with which that person sets their password (POST /api/v1/password).
 """
 
 import warnings
@@ -16,6 +20,7 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 import argparse  # noqa: E402
 import base64  # noqa: E402
 import functools  # noqa: E402
+import getpass  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
@@ -77,11 +82,14 @@ def cmd_logs(args):
 
 
 # The services keeping the kit's read model of the union tree (gonghui/directory.py).
-READ_MODELS = ("deeds", "notifications", "activities")
+READ_MODELS = ("deeds", "notifications", "activities", "gateway")
+# What `gonghui demo` loads, in this order (organization first: the others use its people).
+DEMO_PARTS = ("organization", "deeds", "activities", "accounts")
 
 
 def _wait_for_read_models(proxy, timeout=15):
-    """Deeds, notifications and activities learn the union tree from organization's events.
+    """Deeds, notifications, activities and the gateway learn the union tree from
+    organization's events.
     Events sent before their queues were first declared (a stack started before they
     existed) never reach them: after a short wait, a full resync by RPC brings them up to
     date. Caught up: the same members and roles held today as organization counts."""
@@ -102,15 +110,49 @@ def _wait_for_read_models(proxy, timeout=15):
 
 
 def cmd_demo(args):
+    from deploy.demo import accounts as demo_accounts
     from deploy.demo import activities as demo_activities
     from deploy.demo import deeds as demo_deeds
-    from deploy.demo.organization import load_demo
+    from deploy.demo import organization as demo_organization
+    loaders = {"organization": demo_organization, "deeds": demo_deeds,
+               "activities": demo_activities, "accounts": demo_accounts}
+    parts = [p for p in DEMO_PARTS if p in (args.parts or DEMO_PARTS)]
+    result = {}
     with _rpc(timeout=600) as proxy:
-        result = {"organization": load_demo(proxy)}
-        _wait_for_read_models(proxy)
-        result["deeds"] = demo_deeds.load_demo(proxy)
-        result["activities"] = demo_activities.load_demo(proxy)
+        for part in parts:
+            result[part] = loaders[part].load_demo(proxy)
+            if part == "organization":
+                _wait_for_read_models(proxy)
     _print(result)
+
+
+def _demo_logins(proxy):
+    """The demo's logins (deploy/demo/accounts.py), or None when the gateway refuses to set
+    passwords (a stack started without DEMO_LOGINS)."""
+    from deploy.demo import accounts as demo_accounts
+    from gonghui.errors import Forbidden
+    try:
+        return demo_accounts.load_demo(proxy)["logins"]
+    except Forbidden:
+        return None
+
+
+def _print_gateway(gateway_url, logins):
+    print(f"\nThe API (the web pages come later): {gateway_url}/api/v1/docs, its reference;"
+          f"\n  the OpenAPI document {gateway_url}/api/v1/openapi.json")
+    if logins is None:
+        print("Demo logins: not set — this stack was started without DEMO_LOGINS=true, so the "
+              "gateway refuses to set passwords directly. `gonghui stop` then `gonghui up`, "
+              "or give a person a one-time code: `gonghui accounts code XN0007`.")
+        return
+    print(f"Demo logins (password {logins[0]['password']} for each, unless changed since):")
+    for login in logins:
+        print(f"  {login['role']:<28} {login['login']}  {login['name']}（{login['what']}）")
+    first = next(x for x in logins if x["role"] == "grassroots-union chair")
+    print(f"  curl -c var/cookies -H 'Content-Type: application/json' -d "
+          f"'{{\"login\": \"{first['login']}\", \"password\": \"{first['password']}\"}}' "
+          f"{gateway_url}/api/v1/session")
+    print(f"  curl -b var/cookies {gateway_url}/api/v1/me")
 
 
 def cmd_up(args):
@@ -122,6 +164,9 @@ def cmd_up(args):
     # calendar. Carry the demo on by hand with `gonghui tick`; GONGHUI_TODAY= (empty) runs a
     # stack on the real calendar.
     os.environ.setdefault("GONGHUI_TODAY", demo_deeds.ARTICLE_DATE.isoformat())
+    # The demo's people log in to the gateway with the demo password (deploy/demo/accounts.py),
+    # which only a gateway with DEMO_LOGINS on lets an operator set.
+    os.environ.setdefault("DEMO_LOGINS", "true")
     state = runner.start()
     from deploy.demo.organization import load_demo
     with _rpc(timeout=600) as proxy:
@@ -134,6 +179,7 @@ def cmd_up(args):
         headline = proxy.activities.figures(
             date_from=f"{demo_activities.YEAR}-01-01",
             date_to=demo_activities.ARTICLE_DATE.isoformat())["headline"]
+        logins = _demo_logins(proxy)
     uri = _operator_uri()
     if state.get("already_running"):  # start() then reports the status instead
         state["services"] = {name: {**info, "url": f"http://127.0.0.1:{info['http_port']}"}
@@ -162,7 +208,10 @@ def cmd_up(args):
     elif business_date:
         print(f"Business date of this stack: {business_date} (GONGHUI_TODAY; the timers tick "
               f"that day only, so the demo stays as the article tells it).")
-    print(f"Broker: {masked_uri(uri)}   management UI: http://127.0.0.1:15672/")
+    gateway = (state.get("services") or {}).get("gateway")
+    if gateway:
+        _print_gateway(gateway["url"], logins)
+    print(f"\nBroker: {masked_uri(uri)}   management UI: http://127.0.0.1:15672/")
     print("\nTry it:")
     print("  .venv/bin/gonghui status")
     print("  .venv/bin/gonghui logs organization")
@@ -208,6 +257,38 @@ def cmd_deliveries(args):
                 _print(notifications.get_delivery(delivery_id=delivery_id))
         else:
             _print([notifications.replay_delivery(delivery_id=i) for i in args.ids])
+
+
+def cmd_accounts(args):
+    """The gateway's accounts: administrators, auditors, one-time codes, a demo's passwords."""
+    with _rpc() as proxy:
+        gateway = proxy.gateway
+        if args.action == "list":
+            _print(gateway.accounts())
+        elif args.action in ("grant", "revoke"):
+            change = gateway.grant_access if args.action == "grant" else gateway.revoke_access
+            _print(change(employee_no=args.employee_no, access=args.access))
+        elif args.action == "code":
+            issued = gateway.issue_login_code(employee_no=args.employee_no)
+            _print(issued)
+            whom = issued["member_name"] or "nobody the union knows: check the number"
+            print(f"{args.employee_no} ({whom}): this code is shown once (the gateway keeps "
+                  f"only its hash) and works once, until {issued['expires_at']}; with it the "
+                  "person sets their password: POST /api/v1/password "
+                  '{"employee_no", "code", "password"}', file=sys.stderr)
+        else:
+            password = _read_password()
+            if not password:
+                print("gonghui accounts demo-password: no password on stdin", file=sys.stderr)
+                return 2
+            _print(gateway.demo_set_password(employee_no=args.employee_no, password=password))
+    return 0
+
+
+def _read_password():
+    if sys.stdin.isatty():
+        return getpass.getpass("password: ")
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 def cmd_resync(args):
@@ -338,6 +419,13 @@ def cmd_health(args):
     return 0 if response.status_code == 200 else 1
 
 
+def _demo_part(text):
+    # (argparse's choices refuse an empty list given to nargs="*" on Python 3.11)
+    if text not in DEMO_PARTS:
+        raise argparse.ArgumentTypeError(f"{text!r}: one of {', '.join(DEMO_PARTS)}")
+    return text
+
+
 # A command's synopsis in `gonghui --help` is its own usage line, on one line.
 _ONE_LINE_USAGE = functools.partial(argparse.HelpFormatter, width=1000)
 
@@ -357,7 +445,8 @@ def parser():
         commands.append((command_parser, what))
         return command_parser
 
-    command("up", cmd_up, "start the whole stack locally and load the demo data")
+    command("up", cmd_up, "start the whole stack locally, load the demo data and the demo's "
+            "logins, print the API's address and the logins")
     start = command("start", cmd_start, "start the local runner (deploy/runner.py)")
     start.add_argument("services", nargs="*", metavar="SERVICE",
                        help=f"default: all of {', '.join(names)}")
@@ -367,7 +456,11 @@ def parser():
     logs.add_argument("service", choices=names + ["supervisor"])
     logs.add_argument("-n", "--lines", type=int, default=50)
     logs.add_argument("-f", "--follow", action="store_true")
-    command("demo", cmd_demo, "load the article's union (idempotent)")
+    demo = command("demo", cmd_demo, "load the article's union and the demo's logins "
+                   "(idempotent)")
+    demo.add_argument("parts", nargs="*", type=_demo_part,
+                      metavar="{" + ",".join(DEMO_PARTS) + "}",
+                      help="default: all of them (always loaded in this order)")
     command("shell", cmd_shell, "nameko shell connected as the operator (password masked)")
     deliveries = command("deliveries", cmd_deliveries,
                          "notifications that stayed failed (dead-lettered); replay them")
@@ -380,7 +473,7 @@ def parser():
     resync.add_argument("service", choices=[n for n in READ_MODELS if n in names])
     tick = command("tick", cmd_tick, "replay the daily work for every day of a range "
                    "(running a day twice changes nothing)")
-    tick.add_argument("service", choices=names)
+    tick.add_argument("service", choices=[s.name for s in SERVICES if s.ticks])
     tick.add_argument("--from", dest="start", required=True, metavar="DATE")
     tick.add_argument("--to", dest="end", metavar="DATE", help="default: the --from day")
     imp = command("import", cmd_import, "units or members from .xlsx or .csv; a dry run "
@@ -395,6 +488,20 @@ def parser():
     exp.add_argument("--year", type=int, help="ledger: the lists of this year (default: all)")
     exp.add_argument("--items-only", action="store_true",
                      help="ledger: without the sheets of reports, orders and objections")
+    accounts = command("accounts", cmd_accounts, "the gateway's accounts: list them; grant or "
+                       "revoke administrator or auditor; a one-time code for an employee "
+                       "number, printed once; on a demo stack (DEMO_LOGINS on) a password "
+                       "set directly, read from stdin")
+    actions = accounts.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="every account and its grants")
+    for action in ("grant", "revoke"):
+        change = actions.add_parser(action, help=f"{action} administrator or auditor")
+        change.add_argument("access", choices=["admin", "auditor"])
+        change.add_argument("employee_no", metavar="EMPLOYEE_NO")
+    actions.add_parser("code", help="a one-time code to set a password with (printed once)"
+                       ).add_argument("employee_no", metavar="EMPLOYEE_NO")
+    actions.add_parser("demo-password", help="demo stacks only: set the password (stdin)"
+                       ).add_argument("employee_no", metavar="EMPLOYEE_NO")
     hol = command("holidays", cmd_holidays, "the working-day calendar: load a year's public "
                   "holidays (CSV or holiday-cn JSON), or say where a year's come from")
     hol.add_argument("action", choices=["load", "status"])

@@ -17,6 +17,12 @@ class ServiceSpec:
     # take their default; a value needing an unset required one is left to
     # deploy/nameko.yaml's default).
     environment: dict = field(default_factory=dict, hash=False)
+    # Whether it publishes events of its own to `<name>.events` (an outbox relay with
+    # something to send): the broker gives a service that does not (the gateway) neither
+    # that exchange nor write on it, and the AsyncAPI document has no channel of it.
+    publishes_events: bool = True
+    # Whether it has the daily `tick(as_of)` RPC that `gonghui tick` replays.
+    ticks: bool = True
 
     @property
     def module(self):
@@ -31,8 +37,9 @@ class ServiceSpec:
         return self.name
 
 
-# Services that exist today, in start order. The other two of the design (activities,
-# notifications) join this list when their issue lands. Adding one: a line here, then
+# Services that exist today, in start order: the domain services, then the gateway (the HTTP
+# door, issue 12: it calls every other one and keeps organization's tree). Adding one: a
+# line here, then
 # `python -m deploy.manifests write` (compose, .env.example, Kubernetes) and
 # `python -m deploy.broker write` (broker definitions); see deploy/README.md.
 SERVICES = [
@@ -44,6 +51,14 @@ SERVICES = [
         "SMTP_FROM": "${SMTP_FROM}", "NOTIFY_BASE_URL": "${NOTIFY_BASE_URL}",
         "DISPATCH_POLL_SECONDS": "${DISPATCH_POLL_SECONDS:-1}",
         "DELIVERY_MAX_ATTEMPTS": "${DELIVERY_MAX_ATTEMPTS:-6}"}),
+    # PUBLIC_URL: where people reach the API (the OpenAPI document's server; empty: the
+    # address it was asked at); PUBLIC_NOTICES: whether anonymous visitors may read the
+    # public notice page; DEMO_LOGINS: whether an operator may set a person's password
+    # directly (`gonghui accounts demo-password`, the demo's logins): `gonghui up` turns it on
+    # for its demo stack, nothing else should.
+    ServiceSpec("gateway", 8100, environment={
+        "PUBLIC_URL": "${PUBLIC_URL:-}", "PUBLIC_NOTICES": "${PUBLIC_NOTICES:-false}",
+        "DEMO_LOGINS": "${DEMO_LOGINS:-false}"}, publishes_events=False, ticks=False),
 ]
 
 PLANNED_SERVICES = []

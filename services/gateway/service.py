@@ -16,10 +16,13 @@ from nameko.extensions import DependencyProvider
 from gonghui import directory
 from gonghui import service as kit
 from gonghui.actor import CONTEXT_KEY
+from gonghui.entrypoints import rpc
+from gonghui.errors import NotFound
 from gonghui.rpc_client import ServiceRpc
 from gonghui.web import http
-from services.gateway import api, openapi, own
+from services.gateway import api, openapi, operators, own
 from services.gateway.routes import ROUTE_MAP, ROUTES
+from services.gateway.schemas import AccountOut
 from services.organization import events as org_events
 
 
@@ -67,3 +70,36 @@ class GatewayService(directory.tree_handlers(org_events), kit.ServiceBase):
             return own.call(method, exchange, actor, arguments)
         self.act_as(actor)
         return getattr(getattr(self, service), method)(**arguments)
+
+    # ------------------------------------------------------------ operators (`gonghui accounts`)
+    # The first accounts come from here (operators.py); only an operator's actor may call.
+
+    @rpc(result=AccountOut, many=True, actors=operators.OPERATOR_ONLY)
+    def accounts(self):
+        """Every account, with its grants (administrator, auditor)."""
+        return operators.list_accounts(self.db)
+
+    @rpc(args=operators.AccessChange, result=AccountOut, writes=True,
+         actors=operators.OPERATOR_ONLY)
+    def grant_access(self, employee_no, access):
+        """Make a person an administrator or an auditor (their account is made if need be)."""
+        return operators.set_access(self.db, self.actor(), employee_no, access, True)
+
+    @rpc(args=operators.AccessChange, result=AccountOut, writes=True,
+         actors=operators.OPERATOR_ONLY, errors=(NotFound,))
+    def revoke_access(self, employee_no, access):
+        """A person is no longer an administrator, or an auditor."""
+        return operators.set_access(self.db, self.actor(), employee_no, access, False)
+
+    @rpc(args=operators.EmployeeNo, result=operators.OperatorCodeOut, writes=True,
+         actors=operators.OPERATOR_ONLY)
+    def issue_login_code(self, employee_no):
+        """A one-time code for a person to set their password with; shown once."""
+        return operators.issue_login_code(self.db, self.actor(), employee_no)
+
+    @rpc(args=operators.DemoPassword, result=AccountOut, writes=True,
+         actors=operators.OPERATOR_ONLY)
+    def demo_set_password(self, employee_no, password):
+        """Demo stacks only (setting ``DEMO_LOGINS``): set a person's password directly."""
+        return operators.demo_set_password(self.db, self.actor(), employee_no, password,
+                                           self.config.get("DEMO_LOGINS"))

@@ -351,6 +351,69 @@ def test_the_kit_retries_and_dead_letters_with_a_service_users_permissions(probe
         engine.dispose()
 
 
+@pytest.fixture
+def gateway_env(rabbit):
+    """A vhost with organization and the gateway as ``apply`` sets them up from their code
+    (the gateway's real handlers of organization's tree events), and the operator."""
+    api, admin = rabbit
+    vhost = f"gh-test-{uuid.uuid4().hex[:10]}"
+    prefix = f"t{secrets.token_hex(3)}-"
+    specs = [s for s in SERVICES if s.name in ("organization", "gateway")]
+    passwords = {u: secrets.token_hex(16) for u in ("organization", "gateway", "operator")}
+    summary = broker.apply(api, admin, vhost, passwords, specs=specs, user_prefix=prefix)
+    yield {"api": api, "admin": admin, "vhost": vhost, "prefix": prefix,
+           "passwords": passwords, "summary": summary}
+    broker.teardown(api, admin, vhost, [prefix + u for u in passwords])
+
+
+def test_the_gateway_calls_and_keeps_the_tree_with_its_users_rights_and_publishes_nothing(
+        gateway_env, databases):
+    """The gateway as its own broker user: it serves its RPC queue, calls organization and
+    consumes organization's tree events into its read model, and may publish no event at
+    all; there is no ``gateway.events`` to publish to."""
+    from nameko.containers import ServiceContainer
+
+    from gonghui.rpc_client import cluster_rpc
+    from services.gateway.service import GatewayService
+    from services.organization.service import OrganizationService
+
+    env = gateway_env
+
+    def uri(user):
+        return (f"amqp://{quote(env['prefix'] + user)}:{env['passwords'][user]}@"
+                f"{infra.RABBIT_HOST}:{infra.RABBIT_PORT}/{quote(env['vhost'], safe='')}")
+
+    containers = []
+    for cls in (OrganizationService, GatewayService):
+        container = ServiceContainer(cls, {
+            "AMQP_URI": uri(cls.name), "DATABASE_URL": databases[cls.name],
+            "WEB_SERVER_ADDRESS": "127.0.0.1:0", "max_workers": 10,
+            "OUTBOX_POLL_SECONDS": 0.2, "RPC_TIMEOUT": 10, "DECLARE_EVENT_EXCHANGES": False})
+        container.start()
+        containers.append(container)
+    try:
+        vhost = quote(env["vhost"], safe="")
+        exchanges = {x["name"] for x in requests.get(
+            f"{env['api']}/exchanges/{vhost}", auth=env["admin"], timeout=10).json()}
+        assert "organization.events" in exchanges and "gateway.retry" in exchanges
+        assert "gateway.events" not in exchanges
+        with cluster_rpc(uri("operator"), actor="operator:test", timeout=20) as proxy:
+            proxy.organization.create_unit(code="GW-1", name="网关测试单位", kind="company")
+            wait_until(lambda: proxy.gateway.directory_status()["units"] == 1, 20,
+                       "the gateway learns of the unit from organization's event")
+            assert proxy.gateway.issue_login_code(employee_no="E001")["code"]
+            # the gateway calls organization by RPC as its own user
+            assert proxy.gateway.resync_directory()["units"] == 1
+        with connect(env, "gateway") as conn:
+            for exchange in ("organization.events", "deeds.events", "gateway.events", ""):
+                refused(lambda x=exchange: publish(conn, x, "unit_created", {"id": "forged"}))
+            refused(lambda: Exchange("gateway.events", type="topic", durable=True)(
+                conn.channel()).declare())
+    finally:
+        for container in containers:
+            container.kill()
+
+
 def test_apply_from_env_names_every_missing_variable():
     with pytest.raises(broker.BrokerSetupError) as err:
         broker.apply_from_env({"RABBITMQ_API_URL": "http://127.0.0.1:15672/api"})

@@ -407,9 +407,13 @@ def test_definitions_have_every_exchange_and_handler_queue():
     assert "password" not in broker.DEFINITIONS_PATH.read_text()
     assert defs["vhosts"] == [{"name": VHOST}]
     exchanges = {x["name"]: x for x in defs["exchanges"]}
-    for name in [s.name for s in SERVICES] + PLANNED_SERVICES:
+    publishers = [s.name for s in SERVICES if s.publishes_events] + PLANNED_SERVICES
+    for name in publishers:
         x = exchanges[f"{name}.events"]
         assert (x["type"], x["durable"], x["auto_delete"]) == ("topic", True, False)
+    # The gateway publishes no events: it has no exchange of its own.
+    assert {n for n in exchanges if n.endswith(".events")} == {f"{n}.events" for n in publishers}
+    assert "gateway.events" not in exchanges and "gateway" not in publishers
     assert exchanges["nameko-rpc"]["type"] == "topic"
     queues = {q["name"]: q for q in defs["queues"]}
     bindings = {(b["source"], b["destination"], b["routing_key"]) for b in defs["bindings"]}
@@ -486,6 +490,13 @@ def test_service_permissions_are_confined_to_its_names():
     assert read.match("notifications.retry") and read.match(f"{q}.retry")
     for name in ["activities.events", f"{q}.dlq", "deeds.retry", "amq.default"]:
         assert not read.match(name), name
+    # A service that publishes nothing (the gateway) may write on no event exchange at all.
+    quiet = broker.user_permissions()["gateway"]
+    write = re.compile(quiet["write"])
+    for name in ["gateway.events", "organization.events", "deeds.events", "amq.default"]:
+        assert not write.match(name), name
+    assert write.match("gateway.retry") and re.match(quiet["read"], "organization.events")
+    assert not re.match(quiet["read"], "deeds.events")
     plain = broker.permissions("organization", [])
     for kind in ("configure", "write", "read"):  # no handlers: no retry exchange
         assert not re.match(plain[kind], "organization.retry")

@@ -1,13 +1,15 @@
 """The operator's command line (deploy/cli.py) as an operator runs it, against running
 services: `gonghui import|export units|members`, `gonghui tick`, `gonghui health` with its
-holiday warning, `gonghui deliveries show` of a missing delivery, `gonghui shell`'s banner
-and `gonghui --help`.
+holiday warning, `gonghui accounts` (the gateway's first accounts, and a demo's passwords),
+`gonghui deliveries show` of a missing delivery, `gonghui shell`'s banner and
+`gonghui --help`.
 
 The CLI reaches the test's broker vhost through GONGHUI_AMQP_URI, as an operator points it
 at a broker other than the local runner's. Dates are fixed (2021, and 2030 for the
 holidays), never today's.
 """
 
+import io
 import json
 import os
 import subprocess
@@ -18,15 +20,21 @@ from pathlib import Path
 
 import pytest
 import requests
+import sqlalchemy
 from nameko.web.server import WebServer
 
 from deploy import cli, infra
+from deploy.demo import accounts as demo_accounts
+from gonghui.actor import Actor
 from gonghui.calendar import WorkingCalendar, YearCalendar
+from gonghui.errors import Forbidden
 from gonghui.health import HealthCheck
 from services.deeds.service import DeedsService
+from services.gateway.service import GatewayService
 from services.notifications.service import NotificationsService
 from services.organization import importer
 from services.organization.service import OrganizationService
+from tests.service.test_gateway_access import wait_until
 from tests.support.bad_input import database_snapshot
 from tests.support.deeds_helpers import wait_for_directory
 
@@ -295,6 +303,122 @@ def test_health_warns_of_next_years_holidays_and_stays_ok(
     assert status == 0 and json.loads(out)["warnings"] == [] and err == ""
 
 
+# -- accounts: the gateway's first people ---------------------------------------------------
+
+PASSWORD = "长城-Great-Wall-2021"
+
+
+def log_in(base, login, password):
+    """A browser's session after logging in (the answer is checked)."""
+    session = requests.Session()
+    answer = session.post(f"{base}/api/v1/session", json={"login": login, "password": password},
+                          timeout=20)
+    assert answer.status_code == 201, answer.text
+    return session
+
+
+def test_operators_grant_the_first_administrator_and_issue_their_code(
+        start_service, rpc, operator, tmp_path, capsys, databases, monkeypatch):
+    start_service(OrganizationService)
+    base = f"http://127.0.0.1:{web_port(start_service(GatewayService))}"
+    import_union(capsys, tmp_path)
+    with rpc() as proxy:  # the gateway learns the members from organization's events
+        wait_until(lambda: proxy.gateway.directory_status()["members"] == 3)
+    # Nobody can log in yet; the operator makes E001 an administrator and gives a code.
+    status, out, _ = gonghui(capsys, "accounts", "grant", "admin", "E001")
+    assert status == 0
+    granted = json.loads(out)
+    assert (granted["employee_no"], granted["is_admin"], granted["is_auditor"],
+            granted["password_set_at"]) == ("E001", True, False, None)
+    status, out, err = gonghui(capsys, "accounts", "code", "E001")
+    assert status == 0
+    issued = json.loads(out)
+    assert issued["employee_no"] == "E001" and issued["member_name"] == "张伟"
+    assert len(issued["code"]) == 8 and issued["code"].isdigit()
+    assert "shown once" in err and "POST /api/v1/password" in err and "张伟" in err
+    with sqlalchemy.create_engine(databases["gateway"]).connect() as conn:
+        stored = conn.execute(sqlalchemy.text("SELECT code_hash FROM one_time_codes")
+                              ).scalars().all()
+    assert len(stored) == 1 and issued["code"] not in stored[0]
+    # An employee number the union does not know is said so (a typo?), and still served.
+    status, out, err = gonghui(capsys, "accounts", "code", "E404")
+    assert status == 0 and json.loads(out)["member_name"] is None and "check the number" in err
+
+    # The person sets their password with the code, logs in, and is the administrator.
+    done = requests.post(f"{base}/api/v1/password", timeout=20, json={
+        "employee_no": "E001", "code": issued["code"], "password": PASSWORD})
+    assert done.status_code == 204, done.text
+    browser = log_in(base, "E001", PASSWORD)
+    me = browser.get(f"{base}/api/v1/me", timeout=20).json()
+    assert (me["employee_no"], me["name"], me["is_admin"]) == ("E001", "张伟", True)
+    assert browser.get(f"{base}/api/v1/accounts", timeout=20).status_code == 200
+
+    status, out, _ = gonghui(capsys, "accounts", "grant", "auditor", "E002")
+    assert status == 0 and json.loads(out)["is_auditor"] is True
+    status, out, _ = gonghui(capsys, "accounts", "list")
+    assert status == 0
+    assert [(a["employee_no"], a["is_admin"], a["is_auditor"]) for a in json.loads(out)] == [
+        ("E001", True, False), ("E002", False, True)]
+    # Revoked: the open session is no longer an administrator's.
+    status, out, _ = gonghui(capsys, "accounts", "revoke", "admin", "E001")
+    assert status == 0 and json.loads(out)["is_admin"] is False
+    assert browser.get(f"{base}/api/v1/me", timeout=20).json()["is_admin"] is False
+    assert browser.get(f"{base}/api/v1/accounts", timeout=20).status_code == 403
+    # Revoking what nobody has is one line and exit 1; the audit trail names the operator.
+    status, out, err = gonghui(capsys, "accounts", "revoke", "auditor", "NOBODY")
+    assert (status, out) == (1, "")
+    assert err == "gonghui accounts: not_found: no account for NOBODY\n"
+    with rpc() as proxy:
+        trail = proxy.gateway.audit_history(entity_type="account", entity_id="E001")
+    assert [(e["action"], e["changes"], e["actor"]) for e in reversed(trail["entries"])] == [
+        ("gateway.account_granted", {"is_admin": True}, {"kind": "operator", "id": "cli"}),
+        ("gateway.login_code_issued", {"employee_no": "E001"},
+         {"kind": "operator", "id": "cli"}),
+        ("gateway.account_granted", {"is_admin": False}, {"kind": "operator", "id": "cli"})]
+    # Only an operator: an officer's (or an administrator's) actor is refused over RPC.
+    for kind in ("officer", "admin"):
+        with rpc(actor=Actor(kind, "E001")) as proxy, pytest.raises(Forbidden):
+            proxy.gateway.grant_access(employee_no="E003", access="admin")
+    # This gateway's DEMO_LOGINS is off: a password cannot be set directly, and nothing is.
+    before = database_snapshot(databases["gateway"])
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
+    status, _, err = gonghui(capsys, "accounts", "demo-password", "E003")
+    assert status == 1 and "gonghui accounts: forbidden: " in err and "DEMO_LOGINS" in err
+    assert database_snapshot(databases["gateway"]) == before
+
+
+def test_a_demo_password_is_set_only_where_demo_logins_are_on(
+        start_service, operator, capsys, monkeypatch):
+    base = f"http://127.0.0.1:{web_port(start_service(GatewayService, DEMO_LOGINS=True))}"
+    monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+    status, _, err = gonghui(capsys, "accounts", "demo-password", "E009")
+    assert status == 1 and "validation_error" in err and "password" in err
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert gonghui(capsys, "accounts", "demo-password", "E009")[0] == 2
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
+    status, out, _ = gonghui(capsys, "accounts", "demo-password", "E009")
+    assert status == 0 and json.loads(out)["password_set_at"]
+    log_in(base, "E009", PASSWORD)
+
+    # The demo's logins: one per role, each with the demo password; loading twice sets none.
+    status, out, err = gonghui(capsys, "demo", "accounts")
+    assert status == 0, err
+    loaded = json.loads(out)["accounts"]
+    assert (loaded["grants"], loaded["passwords"]) == (2, 4)
+    assert [(x["role"], x["login"]) for x in loaded["logins"]] == [
+        ("company-union administrator", "XN0001"), ("grassroots-union chair", "XN0007"),
+        ("member", "XN0012"), ("auditor", "XN0006")]
+    sessions = {x["login"]: log_in(base, x["login"], demo_accounts.DEMO_PASSWORD)
+                for x in loaded["logins"]}  # each logs in (no union here: no offices)
+    for login, grants in (("XN0001", (True, False)), ("XN0006", (False, True))):
+        me = sessions[login].get(f"{base}/api/v1/me", timeout=20).json()
+        assert (me["is_admin"], me["is_auditor"]) == grants
+    status, out, _ = gonghui(capsys, "demo", "accounts")
+    assert status == 0
+    again = json.loads(out)["accounts"]
+    assert (again["grants"], again["passwords"]) == (0, 0)
+
+
 # -- one clear line instead of a traceback ------------------------------------------------
 
 
@@ -349,12 +473,14 @@ def test_help_lists_every_command_and_every_choice(capsys):
         cli.main(["--help"])
     assert done.value.code == 0
     text = capsys.readouterr().out
-    for name, choices in [("resync", ["deeds", "notifications", "activities"]),
+    for name, choices in [("resync", ["deeds", "notifications", "activities", "gateway"]),
                           ("tick", ["organization", "deeds", "notifications", "activities"]),
                           ("import", ["units", "members"]),
                           ("export", ["units", "members", "ledger"]),
                           ("deliveries", ["dead", "show", "replay"]),
-                          ("holidays", ["load", "status"])]:
+                          ("holidays", ["load", "status"]),
+                          ("accounts", ["list", "grant", "revoke", "code", "demo-password"]),
+                          ("demo", list(cli.DEMO_PARTS))]:
         [line] = [line for line in text.splitlines() if line.startswith(f"  gonghui {name} ")]
         for choice in choices:
             assert choice in line, (name, choice, line)
