@@ -1,14 +1,16 @@
 """The local process runner: the whole stack on this machine, without Docker.
 
 ``start()`` makes sure RabbitMQ and PostgreSQL run (``deploy.infra``), generates one password
-per broker user and database role once (``var/secrets.env``, mode 600, never committed: var/
-is ignored by git), applies the broker setup (vhost, definitions, users, permissions), creates
-each service's role and database, runs the migrations, then starts a detached *supervisor*
-(``python -m deploy.runner supervise``) which runs every service as its own
+per broker user and database role, and each service's ``local_secrets`` (notifications'
+SECRETS_KEY) the shell does not give, once (``var/secrets.env``, mode 600, never committed:
+var/ is ignored by git), applies the broker setup (vhost, definitions, users, permissions),
+creates each service's role and database, runs the migrations, then starts a detached
+*supervisor* (``python -m deploy.runner supervise``) which runs every service as its own
 ``nameko run --config deploy/nameko.yaml services.<name>.service`` process, with its own AMQP
 user and database role, logs to ``var/log/<service>.log``, restarts a service that exits
 (with backoff, counting restarts) and records ``var/run/state.json``. ``start`` returns once
-every service's ``GET /health`` answers 200.
+every service's ``GET /health`` answers 200 (the gateway, the HTTP API, on port 8100; the
+others on 8101 ...).
 
 ``status()``, ``logs()``, ``stop()`` (SIGTERM to the supervisor, which stops the services
 gracefully, SIGKILLs what is left after a timeout, and exits). ``start`` when running and
@@ -285,7 +287,8 @@ class Runner:
     def _secret_names(self, specs):
         names = [variable(OPERATOR_USER, "AMQP"), variable(DOWNSTREAM_USER, "AMQP")]
         for spec in specs:
-            names += [variable(spec.amqp_user, "AMQP"), variable(spec.name, "DB")]
+            names += [variable(spec.amqp_user, "AMQP"), variable(spec.name, "DB"),
+                      *spec.local_secrets]
         return names
 
     @staticmethod
@@ -362,7 +365,8 @@ class Runner:
                 "maildir": str(self.maildir) if mail_sink_port else None,
                 "services": [{"name": s.name, "module": s.module,
                               "http_port": self.http_port(s), "amqp_user": s.amqp_user,
-                              "environment": local_environment(s, os.environ)}
+                              "environment": local_environment(s, os.environ),
+                              "local_secrets": list(s.local_secrets)}
                              for s in specs]}
         _write_atomic(self.plan_path, json.dumps(plan, indent=2) + "\n")
         self.state_path.unlink(missing_ok=True)
@@ -539,10 +543,12 @@ def follow_file(path, lines=50):
 
 
 class Child:
-    def __init__(self, name, module, http_port, amqp_user, environment=None):
+    def __init__(self, name, module, http_port, amqp_user, environment=None,
+                 local_secrets=()):
         self.name, self.module, self.http_port, self.amqp_user = (name, module, http_port,
                                                                   amqp_user)
         self.environment = environment or {}  # ServiceSpec.environment, resolved at start
+        self.local_secrets = tuple(local_secrets)  # from var/secrets.env unless the shell's
         self.proc = None
         self.state = "starting"
         self.restarts = 0
@@ -576,7 +582,7 @@ class Supervisor:
             raise RunnerError(f"no plan in {self.runner.plan_path}")
         self.secrets = read_env_file(self.runner.secrets_path)
         self.children = [Child(s["name"], s["module"], s["http_port"], s["amqp_user"],
-                               s.get("environment", {}))
+                               s.get("environment", {}), s.get("local_secrets", ()))
                          for s in self.plan["services"]]
         self.stopping = False
         self.started_at = now_iso()
@@ -590,6 +596,9 @@ class Supervisor:
         env = {k: v for k, v in os.environ.items()
                if k not in ("AMQP_URI", "DATABASE_URL", "WEB_SERVER_ADDRESS")}
         env.update(child.environment)
+        for name in child.local_secrets:  # the shell's own, else the one generated once
+            if not env.get(name):
+                env[name] = self.secrets[name]
         prefix = self.plan.get("user_prefix", "")
         env.update({
             "AMQP_URI": amqp_uri(prefix + child.amqp_user,

@@ -23,6 +23,11 @@ class ServiceSpec:
     publishes_events: bool = True
     # Whether it has the daily `tick(as_of)` RPC that `gonghui tick` replays.
     ticks: bool = True
+    # Required settings of its environment that are keys, not addresses: when the shell
+    # gives none, the local runner generates one once into var/secrets.env (as it does the
+    # passwords) and gives it to the process. Compose and Kubernetes take them from the
+    # operator like any required setting.
+    local_secrets: tuple = ()
 
     @property
     def module(self):
@@ -50,7 +55,9 @@ SERVICES = [
         "SMTP_HOST": "${SMTP_HOST}", "SMTP_PORT": "${SMTP_PORT:-25}",
         "SMTP_FROM": "${SMTP_FROM}", "NOTIFY_BASE_URL": "${NOTIFY_BASE_URL}",
         "DISPATCH_POLL_SECONDS": "${DISPATCH_POLL_SECONDS:-1}",
-        "DELIVERY_MAX_ATTEMPTS": "${DELIVERY_MAX_ATTEMPTS:-6}"}),
+        "DELIVERY_MAX_ATTEMPTS": "${DELIVERY_MAX_ATTEMPTS:-6}",
+        # the key its stored webhook and robot secrets are encrypted with (issue 12)
+        "SECRETS_KEY": "${SECRETS_KEY}"}, local_secrets=("SECRETS_KEY",)),
     # PUBLIC_URL: where people reach the API (the OpenAPI document's server; empty: the
     # address it was asked at); PUBLIC_NOTICES: whether anonymous visitors may read the
     # public notice page; DEMO_LOGINS: whether an operator may set a person's password

@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 
 from deploy import broker, infra, manifests, postgres, runner
 from deploy.services import PLANNED_SERVICES, SERVICES, VHOST, ServiceSpec
+from deploy.services import service as service_by_name
 from gonghui.entrypoints import queue_arguments, retry_exchange_name, retry_queue_arguments
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -676,3 +677,33 @@ def test_a_failing_supervisor_leaves_no_service_behind(tmp_path, monkeypatch):
     for child in supervisor.children:
         assert child.proc.wait(timeout=10) == -9
     assert not (home / "var" / "run" / "supervisor.pid").exists()
+
+
+def test_a_local_secret_is_generated_once_and_the_shells_own_wins(tmp_path, monkeypatch):
+    """notifications' SECRETS_KEY: compose and Kubernetes require it of the operator; the
+    local runner makes one once (var/secrets.env, never in the plan) unless the shell has
+    one, and gives it to the service's process only."""
+    spec = service_by_name("notifications")
+    assert spec.local_secrets == ("SECRETS_KEY",)
+    assert "SECRETS_KEY=" in (ROOT / ".env.example").read_text().splitlines()
+    assert compose()["services"]["notifications"]["environment"]["SECRETS_KEY"] == (
+        "${SECRETS_KEY:?set SECRETS_KEY (see .env.example)}")
+    home = tmp_path / "home"
+    r = runner.Runner(home=home)
+    names = r._secret_names([spec, service_by_name("organization")])
+    generated = runner.ensure_secrets(r.secrets_path, names)
+    assert len(generated["SECRETS_KEY"]) == 48
+    assert runner.ensure_secrets(r.secrets_path, names) == generated  # once
+    (home / "var" / "run").mkdir(parents=True)
+    (home / "var" / "run" / "plan.json").write_text(json.dumps({"vhost": "v", "services": [
+        {"name": s.name, "module": s.module, "http_port": s.http_port,
+         "amqp_user": s.amqp_user, "environment": {}, "local_secrets": list(s.local_secrets)}
+        for s in (spec, service_by_name("organization"))]}))
+    assert generated["SECRETS_KEY"] not in (home / "var" / "run" / "plan.json").read_text()
+    monkeypatch.delenv("SECRETS_KEY", raising=False)
+    supervisor = runner.Supervisor(home)
+    notifications, organization = supervisor.children
+    assert supervisor.env(notifications)["SECRETS_KEY"] == generated["SECRETS_KEY"]
+    assert "SECRETS_KEY" not in supervisor.env(organization)
+    monkeypatch.setenv("SECRETS_KEY", "k" * 40)
+    assert supervisor.env(notifications)["SECRETS_KEY"] == "k" * 40
