@@ -92,6 +92,10 @@ def end_recurring(work, schedule_id, ends_on):
     return schedule
 
 
+def get_recurring(work, schedule_id):
+    return queries.schedule(work.db, schedule_id)
+
+
 def list_recurring(work, unit_id, kind, active_on, limit, offset):
     unit_ids = None
     if unit_id:

@@ -46,6 +46,10 @@ def close_facility(work, facility_id, closed_on, reason):
     return facility
 
 
+def get_facility(work, facility_id):
+    return get_or_not_found(work.db, Facility, facility_id, "facility")
+
+
 def list_facilities(work, unit_id, kind, status, limit, offset):
     unit_ids = None
     if unit_id is not None:

@@ -153,8 +153,11 @@ class OpenFacility(Arguments):
     opened_on = AsOf()
 
 
-class CloseFacility(Arguments):
+class FacilityId(Arguments):
     facility_id = Id(required=True)
+
+
+class CloseFacility(FacilityId):
     closed_on = AsOf()
     reason = Text(2000, required=True)
 

@@ -23,7 +23,7 @@ organization), with activities' own questions of it in ``tree.py``.
 
 from gonghui import directory
 from gonghui import service as kit
-from gonghui.actor import MEMBER_ACTS
+from gonghui.actor import MEMBER_ACTS, OFFICE_KINDS
 from gonghui.audit import RESYNC_ENTITY
 from gonghui.clock import today
 from gonghui.daily import begin_day
@@ -42,6 +42,10 @@ from services.activities import (
 )
 from services.activities import schemas as s
 from services.organization import events as org_events
+
+# Who may see who signed up for or attended an activity: the offices, the platform and
+# auditors, never a member's actor.
+OFFICE_READS = (*OFFICE_KINDS, "auditor")
 
 
 # The kit's base is reached through its module: `nameko run` starts every service class
@@ -111,6 +115,11 @@ class ActivitiesService(directory.tree_handlers(org_events), kit.DailyTimer, kit
         """A facility closes (with the reason); activities can no longer take place in it."""
         return facilities.close_facility(self, facility_id, closed_on, reason)
 
+    @rpc(args=s.FacilityId, result=s.FacilityOut, errors=(NotFound,))
+    def get_facility(self, facility_id):
+        """A facility, open or closed."""
+        return facilities.get_facility(self, facility_id)
+
     @rpc(args=s.ListFacilities, result=s.FacilityOut, many=True, errors=(NotFound,))
     def list_facilities(self, unit_id, kind, status, limit, offset):
         """Facilities of a unit and every unit below it (all units by default)."""
@@ -168,7 +177,8 @@ class ActivitiesService(directory.tree_handlers(org_events), kit.DailyTimer, kit
         """A member withdraws; if they held a place, the first on the waiting list gets it."""
         return activities.cancel_signup(self, activity_id, member_id)
 
-    @rpc(args=s.ActivityId, result=s.SignupOut, many=True, errors=(NotFound,))
+    @rpc(args=s.ActivityId, result=s.SignupOut, many=True, actors=OFFICE_READS,
+         errors=(NotFound,))
     def list_signups(self, activity_id):
         """Confirmed and waiting sign-ups in arrival order, with waiting-list positions."""
         return activities.list_signups(self, activity_id)
@@ -182,7 +192,8 @@ class ActivitiesService(directory.tree_handlers(org_events), kit.DailyTimer, kit
         same member twice changes nothing."""
         return attendance.record_attendance(self, activity_id, member_ids)
 
-    @rpc(args=s.ActivityId, result=s.AttendeeOut, many=True, errors=(NotFound,))
+    @rpc(args=s.ActivityId, result=s.AttendeeOut, many=True, actors=OFFICE_READS,
+         errors=(NotFound,))
     def list_attendance(self, activity_id):
         """Who attended an activity, with their unit when it was recorded."""
         return attendance.list_attendance(self, activity_id)
@@ -200,6 +211,11 @@ class ActivitiesService(directory.tree_handlers(org_events), kit.DailyTimer, kit
     def end_recurring(self, schedule_id, ends_on):
         """End a recurring activity; no session after ``ends_on`` may have participation."""
         return attendance.end_recurring(self, schedule_id, ends_on)
+
+    @rpc(args=s.ScheduleId, result=s.ScheduleOut, errors=(NotFound,))
+    def get_recurring(self, schedule_id):
+        """A recurring activity (its unit, kind, days and period)."""
+        return attendance.get_recurring(self, schedule_id)
 
     @rpc(args=s.ListRecurring, result=s.ScheduleOut, many=True, errors=(NotFound,))
     def list_recurring(self, unit_id, kind, active_on, limit, offset):

@@ -38,6 +38,7 @@ BAD_INPUT = {
     "campaign_progress": ({"campaign_id": 1, "as_of": "2026-02-30"}, "as_of"),
     "open_facility": ({"unit_id": 1, "kind": "swimming_pool", "name": "x"}, "kind"),
     "close_facility": ({"facility_id": 1}, "reason"),
+    "get_facility": ({"facility_id": "library"}, "facility_id"),
     "list_facilities": ({"status": "ruined"}, "status"),
     "schedule_activity": ({"kind": "lecture", "name": "讲座", "organiser_unit_id": 1,
                            "starts_at": f"{LATER}T11:00:00", "ends_at": f"{LATER}T09:00:00"},
@@ -54,6 +55,7 @@ BAD_INPUT = {
     "create_recurring": ({"unit_id": 1, "kind": "workplace_exercise", "name": "工间操",
                           "frequency": "weekly", "starts_on": "2026-01-05"}, "weekday"),
     "end_recurring": ({"schedule_id": 1, "ends_on": "next week"}, "ends_on"),
+    "get_recurring": ({"schedule_id": 0}, "schedule_id"),
     "list_recurring": ({"kind": "karaoke"}, "kind"),
     "occurrences": ({"schedule_id": 1, "date_from": "x"}, "date_from"),
     "record_participation": ({"schedule_id": 1, "member_ids": [1]}, "held_on"),
@@ -70,6 +72,8 @@ BAD_INPUT = {
 # Well-formed calls that the current state must refuse.
 REFUSED = [
     ("get_activity", {"activity_id": 9999}, NotFound),
+    ("get_facility", {"facility_id": 9999}, NotFound),
+    ("get_recurring", {"schedule_id": 9999}, NotFound),
     ("open_facility", {"unit_id": 9999, "kind": "staff_library", "name": "x"}, NotFound),
     ("create_campaign", {"code": "health", "name": "again", "theme": "health", "year": 2026,
                          "organiser_unit_id": 1}, Conflict),
