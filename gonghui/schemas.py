@@ -68,8 +68,15 @@ class Arguments(Schema):
         return data
 
 
-def Id(**kwargs):  # noqa: N802 - reads like a field type
-    return fields.Integer(strict=True, validate=validate.Range(min=1), **kwargs)
+# The largest id a column can hold: PostgreSQL's integer, or bigint for the tables that grow
+# by the million (deliveries, inbox items). A larger number is refused as bad input, not
+# left to fail in the database.
+MAX_ID, MAX_BIG_ID = 2**31 - 1, 2**63 - 1
+
+
+def Id(big=False, **kwargs):  # noqa: N802 - reads like a field type
+    return fields.Integer(strict=True, validate=validate.Range(
+        min=1, max=MAX_BIG_ID if big else MAX_ID), **kwargs)
 
 
 def Text(max_length=200, **kwargs):  # noqa: N802

@@ -132,5 +132,6 @@ class HttpEntrypoint(HttpRequestHandler):
 def http(method, url, **kwargs):
     """``@http("GET", "/path")``: the services' typed errors are expected (answered as
     problems, not logged as failures)."""
-    kwargs.setdefault("expected_exceptions", EXPECTED_ERRORS + (ServiceTimeout,))
+    kwargs.setdefault("expected_exceptions", EXPECTED_ERRORS + (ServiceTimeout,
+                                                                HTTPException))
     return HttpEntrypoint.decorator(method, url, **kwargs)

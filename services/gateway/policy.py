@@ -170,7 +170,7 @@ def _person(principal, action, target):
     if audience == OFFICE:
         if office_here:
             return _allow("officer")
-        if target.units and principal.unit_id in target.units[:1]:
+        if target.units and principal.unit_id in target.units:
             return _refuse(403, "for the union's officers")
         return _refuse(404, "outside your union's subtree")
     # ADMIN, AUDIT

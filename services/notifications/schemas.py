@@ -36,7 +36,8 @@ class ListInbox(Page):
 
 
 class MarkRead(MemberId):
-    item_ids = fields.List(Id(), load_default=None, validate=validate.Length(min=1, max=1000))
+    item_ids = fields.List(Id(big=True), load_default=None,
+                           validate=validate.Length(min=1, max=1000))
     all = fields.Boolean(load_default=False)
 
     @validates_schema
@@ -269,7 +270,7 @@ class ListDeliveries(Page):
 
 
 class DeliveryId(Arguments):
-    delivery_id = Id(required=True)
+    delivery_id = Id(big=True, required=True)
 
 
 class AttemptOut(Schema):

@@ -113,7 +113,7 @@ class RoleQuery(UnitId):
 
 
 # No RPC takes it since escalation_recipients was removed (notifications resolves who is
-# told); kept only as tests/test_docs.py's specimen of a ranged integer with a default.
+# told); kept only as tests/rules/test_docs.py's specimen of a ranged integer with a default.
 class EscalationQuery(RoleQuery):
     levels_up = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=5))
 
