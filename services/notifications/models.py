@@ -1,7 +1,8 @@
 """Persistence of the notifications service (SQLAlchemy 2 models).
 
 * configuration as data: reminder rules, members' preferences, units' group robots
-  (WeCom / DingTalk), webhook subscriptions;
+  (WeCom / DingTalk), webhook subscriptions (their secrets and URLs encrypted at rest:
+  ``sealing.Sealed``);
 * the delivery log: one ``deliveries`` row per (rule, recipient, subject, period, channel),
   unique by its dedupe key, with one ``delivery_attempts`` row per try; and the in-app inbox.
 
@@ -26,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.notifications.sealing import Sealed
 
 
 class Model(DeclarativeBase):
@@ -80,8 +83,8 @@ class UnitRobot(Model):
     unit_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(10))
     name: Mapped[str | None] = mapped_column(String(100))
-    webhook_url: Mapped[str] = mapped_column(Text)
-    secret: Mapped[str | None] = mapped_column(Text)
+    webhook_url: Mapped[str] = mapped_column(Sealed)  # its query carries the robot's key
+    secret: Mapped[str | None] = mapped_column(Sealed)
     enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
 
     __table_args__ = (UniqueConstraint("unit_id", "kind"),)
@@ -92,8 +95,8 @@ class WebhookSubscription(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
-    url: Mapped[str] = mapped_column(Text)
-    secret: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Sealed)  # may carry a key in its query
+    secret: Mapped[str] = mapped_column(Sealed)
     event_types: Mapped[list] = mapped_column(JSONB)
     owner_member_id: Mapped[int | None] = mapped_column(Integer)
     enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))

@@ -2,14 +2,15 @@
 digest (what fan-out and the dispatcher read, ``rules.schedule``).
 
 Each use case takes ``work``, the worker's service instance, used only through ``work.db``
-(the session: one unit of work, committed after the entrypoint) and ``work.emit(declared,
-data, aggregate)``.
+(the session: one unit of work, committed after the entrypoint), ``work.actor()`` and
+``work.emit(declared, data, aggregate)``.
 """
 
 from datetime import UTC, datetime, time
 
 from gonghui import directory
 from services.notifications import events
+from services.notifications.inbox import require_own
 from services.notifications.models import Preference
 
 
@@ -35,12 +36,14 @@ def preferences_out(member_id, pref):
 
 
 def get_preferences(work, member_id):
+    require_own(work, member_id)
     directory.member(work.db, member_id)
     return preferences_out(member_id, work.db.get(Preference, member_id))
 
 
 def set_preferences(work, member_id, changes):
     """Apply ``changes``; channels chosen for some kinds of notice keep the other kinds'."""
+    require_own(work, member_id)
     directory.member(work.db, member_id)
     pref = work.db.get(Preference, member_id)
     if pref is None:

@@ -22,14 +22,15 @@ Beside them: the rules in plain Python (``rules.py``: audiences, channels, quiet
 the digest, dedupe keys, a delivery's life), fan-out (``fanout.py``) and who is told, as of
 the event's day (``recipients.py``), the questions to the database (``queries.py``), the
 events' data (``payloads.py``, and the contract ``events.py``), the default rules
-(``defaults.py``), the words (``templates.py``), sending (``dispatcher.py``, ``channels/``).
+(``defaults.py``), the words (``templates.py``), sending (``dispatcher.py``, ``channels/``);
+the secrets of robots and webhooks encrypted at rest with ``SECRETS_KEY`` (``sealing.py``).
 """
 
 from gonghui import directory
 from gonghui import service as kit
-from gonghui.actor import MEMBER_ACTS
+from gonghui.actor import MEMBER_ACTS, OFFICE_KINDS
 from gonghui.entrypoints import rpc
-from gonghui.errors import Conflict, NotFound
+from gonghui.errors import Conflict, Forbidden, NotFound
 from gonghui.rpc_client import ServiceRpc
 from services.notifications import (
     consuming,
@@ -38,12 +39,20 @@ from services.notifications import (
     preferences,
     robots,
     rulebook,
+    sealing,
     webhooks,
 )
 from services.notifications import schemas as s
 from services.notifications.consuming import HANDLED  # noqa: F401 - what it consumes
 from services.notifications.dispatcher import Dispatcher
 from services.organization import events as org_events
+
+# Who may read a member's inbox and preferences: the member themselves (checked against the
+# actor), the offices and the platform, and auditors.
+MEMBER_READS = (*MEMBER_ACTS, "auditor")
+# Who may read the delivery log (recipients and addresses): the offices and the platform,
+# and auditors (the gateway lets only administrators and auditors).
+LOG_READS = (*OFFICE_KINDS, "auditor")
 
 
 # The kit's base and mixins are reached through their modules: `nameko run` starts every
@@ -52,6 +61,7 @@ class NotificationsService(
         directory.tree_handlers(org_events, method_prefix=consuming.TREE_METHOD_PREFIX),
         consuming.EventHandlers, kit.ServiceBase):
     name = "notifications"
+    secrets_key = sealing.SecretsKey()  # SECRETS_KEY, or the service does not start
     dispatcher = Dispatcher()
     organization = ServiceRpc("organization")
 
@@ -61,32 +71,39 @@ class NotificationsService(
 
     # ------------------------------------------------------------ inbox
 
-    @rpc(args=s.ListInbox, result=s.InboxItemOut, many=True)
+    @rpc(args=s.ListInbox, result=s.InboxItemOut, many=True, actors=MEMBER_READS,
+         errors=(Forbidden,))
     def list_inbox(self, member_id, unread_only, limit, offset):
-        """A member's inbox, newest first."""
+        """A member's inbox, newest first (a member reads only their own: Forbidden else)."""
         return inbox.list_inbox(self, member_id, unread_only, limit, offset)
 
-    @rpc(args=s.MemberId, result=s.UnreadOut)
+    @rpc(args=s.MemberId, result=s.UnreadOut, actors=MEMBER_READS, errors=(Forbidden,))
     def unread_count(self, member_id):
+        """How many of a member's inbox items are unread (a member asks only of their own)."""
         return inbox.unread_count(self, member_id)
 
-    @rpc(args=s.MarkRead, result=s.UnreadOut, writes=True, actors=MEMBER_ACTS, errors=(NotFound,))
+    @rpc(args=s.MarkRead, result=s.UnreadOut, writes=True, actors=MEMBER_ACTS,
+         errors=(NotFound, Forbidden))
     def mark_read(self, member_id, item_ids, all):  # noqa: A002 - the argument's name
-        """Mark some (``item_ids``) or all of a member's inbox items read."""
+        """Mark some (``item_ids``) or all of a member's inbox items read (a member marks
+        only their own)."""
         return inbox.mark_read(self, member_id, item_ids, all)
 
     # ------------------------------------------------------------ preferences
 
-    @rpc(args=s.MemberId, result=s.PreferencesOut, errors=(NotFound,))
+    @rpc(args=s.MemberId, result=s.PreferencesOut, actors=MEMBER_READS,
+         errors=(NotFound, Forbidden))
     def get_preferences(self, member_id):
+        """A member's preferences (a member reads only their own)."""
         return preferences.get_preferences(self, member_id)
 
     @rpc(args=s.SetPreferences, result=s.PreferencesOut, writes=True, actors=MEMBER_ACTS,
-         errors=(NotFound,))
+         errors=(NotFound, Forbidden))
     def set_preferences(self, member_id, **changes):
         """Language, channels per kind of notice (``{"reminder": ["inbox"]}``), quiet hours
         (``"22:00"``–``"07:30"`` China time: e-mail waits until they end) and the daily
-        digest (low and normal notices by e-mail grouped once a day at ``digest_hour``)."""
+        digest (low and normal notices by e-mail grouped once a day at ``digest_hour``).
+        A member sets only their own."""
         return preferences.set_preferences(self, member_id, changes)
 
     # ------------------------------------------------------------ rules
@@ -148,18 +165,18 @@ class NotificationsService(
 
     # ------------------------------------------------------------ deliveries (operators)
 
-    @rpc(args=s.ListDeliveries, result=s.DeliveryOut, many=True)
+    @rpc(args=s.ListDeliveries, result=s.DeliveryOut, many=True, actors=LOG_READS)
     def list_deliveries(self, status, channel, member_id, event_id, limit, offset):
         """The delivery log: one row per notice, channel and recipient."""
         return deliveries.list_deliveries(self, status, channel, member_id, event_id, limit,
                                           offset)
 
-    @rpc(args=s.DeliveryId, result=s.DeliveryOut, errors=(NotFound,))
+    @rpc(args=s.DeliveryId, result=s.DeliveryOut, actors=LOG_READS, errors=(NotFound,))
     def get_delivery(self, delivery_id):
         """One delivery with every attempt (outcome, error, in doubt)."""
         return deliveries.get_delivery(self, delivery_id)
 
-    @rpc(args=s.Page, result=s.DeliveryOut, many=True)
+    @rpc(args=s.Page, result=s.DeliveryOut, many=True, actors=LOG_READS)
     def list_dead_deliveries(self, limit, offset):
         """Deliveries that stayed failed (dead-lettered), oldest first, with the reason and
         every attempt."""

@@ -96,10 +96,11 @@ def test_mark_read_and_every_resync_leave_an_audit_row(start_service, rpc,
             proxy.organization.issue_regulation(regulation_id=regulation["id"],
                                                 effective_on="2021-05-01")
         member = people["zhao"]
+        employee_no = proxy.organization.get_member(member_id=member)["employee_no"]
         items = wait_for(lambda: len(inbox(notif, member, "organization.regulation_issued"))
                          == 2 and inbox(notif, member, "organization.regulation_issued"), 20,
                          "the member's two notices")
-    as_member = Actor("member", str(member))
+    as_member = Actor("member", employee_no)  # a member's actor is their employee number
     with rpc(actor=as_member) as proxy:
         notif = proxy.notifications
         assert notif.mark_read(member_id=member, item_ids=[items[1]["id"]])["marked"] == 1

@@ -429,8 +429,9 @@ def run_gonghui(amqp_uri, *argv, stdin=""):
                           env={**os.environ, "GONGHUI_AMQP_URI": amqp_uri})
 
 
-def test_showing_a_missing_delivery_is_one_line_and_fails(start_service, amqp_uri):
-    start_service(NotificationsService)
+def test_showing_a_missing_delivery_is_one_line_and_fails(start_service, amqp_uri,
+                                                         notifications_config):
+    start_service(NotificationsService, **notifications_config)  # its SECRETS_KEY with it
     done = run_gonghui(amqp_uri, "deliveries", "show", "999999")
     assert done.returncode == 1
     assert done.stdout == ""

@@ -22,6 +22,8 @@ from tests.support.servers import RobotServer, SmtpServer
 
 TICK = Actor("system", "tick")
 BASE_URL = "https://gonghui.example.cn"
+# The fixed key notifications seals the robots' and webhooks' secrets with in tests.
+SECRETS_KEY = "test-only-secrets-key-0123456789abcdef"
 
 
 @pytest.fixture
@@ -44,7 +46,7 @@ def notifications_config(smtp):
     return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port,
             "SMTP_FROM": "noreply@gonghui.example.cn", "NOTIFY_BASE_URL": BASE_URL,
             "DISPATCH_POLL_SECONDS": 0.1, "DELIVERY_RETRY_BASE_SECONDS": 0.05,
-            "DELIVERY_MAX_ATTEMPTS": 4}
+            "DELIVERY_MAX_ATTEMPTS": 4, "SECRETS_KEY": SECRETS_KEY}
 
 
 def build(declared, data, actor=TICK, event_id=None, occurred_at=None):
