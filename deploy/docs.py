@@ -1,9 +1,14 @@
-"""Reference documents generated from the code: the events (AsyncAPI) and the RPC methods.
+"""Reference documents generated from the code: the events (AsyncAPI), the RPC methods, the
+architecture and the HTTP API (OpenAPI).
 
 * ``docs/asyncapi.yaml``: an AsyncAPI 2.6.0 description of every event type in
   :data:`gonghui.events.CATALOG` - exchange, routing key and the JSON Schema of its envelope;
 * ``docs/rpc.md``: every RPC method of every service in :data:`deploy.services.SERVICES` - what
-  it does, whether it needs an actor, its arguments, its result and the errors it raises.
+  it does, whether it needs an actor and of which kinds, its arguments, its result and the
+  errors it raises;
+* ``docs/architecture.md``: the services, who consumes what, who calls whom;
+* ``docs/openapi.json``: the gateway's OpenAPI 3.1 document, as it serves it at
+  ``/api/v1/openapi.json`` (``services.gateway.openapi.document`` of its route tables).
 
 Schemas are converted from marshmallow with apispec's ``MarshmallowPlugin`` (OpenAPI 3.1
 flavour, i.e. plain JSON Schema: ``allow_none`` becomes ``type: [..., "null"]``). The output is
@@ -11,7 +16,7 @@ deterministic, so ``check`` (and ``tests/rules/test_docs.py``) can tell a stale 
 
 Command line::
 
-    python -m deploy.docs write    # regenerate docs/asyncapi.yaml and docs/rpc.md
+    python -m deploy.docs write    # regenerate every document in docs/
     python -m deploy.docs check    # exit 1, naming the stale files, if they are out of date
 
 :func:`envelope_json_schema` gives the self-contained JSON Schema of one event type's envelope,
@@ -46,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent  # where the documents are written
 ASYNCAPI_PATH = Path("docs") / "asyncapi.yaml"
 RPC_PATH = Path("docs") / "rpc.md"
 ARCHITECTURE_PATH = Path("docs") / "architecture.md"
+OPENAPI_PATH = Path("docs") / "openapi.json"
 REGENERATE = "python -m deploy.docs write"
 
 ASYNCAPI_VERSION = "2.6.0"
@@ -119,9 +125,11 @@ def _import_optional(module_name):
 
 
 def load_event_catalog(specs=None):
-    """Import every service's events module so that CATALOG holds every event type."""
+    """Import every service's events module so that CATALOG holds every event type (a
+    service that publishes no events, the gateway, has none)."""
     for spec in SERVICES if specs is None else specs:
-        _import_optional(f"services.{spec.name}.events")
+        if spec.publishes_events:
+            _import_optional(f"services.{spec.name}.events")
     return CATALOG
 
 
@@ -664,7 +672,7 @@ def _error_line(exc_cls):
 
 def _method_errors(spec):
     classes = list(dict.fromkeys((gonghui_errors.ValidationError,) + tuple(spec.errors)))
-    if spec.writes and gonghui_errors.Forbidden not in classes:
+    if (spec.writes or spec.actors) and gonghui_errors.Forbidden not in classes:
         classes.append(gonghui_errors.Forbidden)
     return classes
 
@@ -674,9 +682,13 @@ def _method_section(service, name, spec, components, shapes, converter):
     summary = _first_paragraph(spec.doc)
     if summary:
         lines += [_rst_to_markdown(summary), ""]
+    kinds = ", ".join(f"`{kind}`" for kind in spec.actors)
     if spec.writes:
         lines += ["**Writes**: yes; needs an actor in the call's context (`nameko.actor` = "
-                  "`kind:id`), else `Forbidden`.", ""]
+                  f"`kind:id`) of kind {kinds}, else `Forbidden`.", ""]
+    elif spec.actors:
+        lines += ["**Writes**: no (read only); needs an actor in the call's context of kind "
+                  f"{kinds}, else `Forbidden`.", ""]
     else:
         lines += ["**Writes**: no (read only, no actor needed).", ""]
     if spec.args is None:
@@ -736,8 +748,14 @@ before anything runs: dates are `YYYY-MM-DD` strings, integers must be JSON inte
 Methods that **write** need to know who acts: the call's context data carries the actor as
 `kind:id` (nameko sends it as the AMQP header `nameko.actor`; kinds: member, officer, admin,
 auditor, operator, system, service), or the call fails with `Forbidden` before anything is
-written. The change is recorded in the audit trail under that actor, and announced by events
-(see `docs/asyncapi.yaml`). Read-only methods need no actor.
+written. Each writing method names the kinds it takes: by default the offices' and the
+platform's (officer, admin, operator, system, service), so a member's or an auditor's actor
+is refused; the acts a member does for themselves take `member` too, and check that the
+member named is the actor. The gateway passes the person it authenticated (`member`,
+`officer`, `admin` or `auditor` with their employee number) or `service:token-<id>` for an
+API token. The change is recorded in the audit trail under that actor, and announced by
+events (see `docs/asyncapi.yaml`). Read-only methods need no actor, except the few that say
+which kinds they take (personal data, the gateway's operators' section).
 
 From Python (a script, a test, another program), with `gonghui.rpc_client.cluster_rpc`, which
 sets the actor and a reply timeout (10 s by default):
@@ -860,6 +878,11 @@ ARCHITECTURE_TEXT = """\
   rules in plain Python, `models.py` and `migrations/` its own database, `schemas.py` its RPC
   arguments and results, `events.py` its **event contract** (the only module another
   service may import).
+- **The gateway** (`services/gateway/`): the HTTP door for people and other systems
+  (`/api/v1/`, its OpenAPI document `docs/openapi.json`). It owns no domain data, only
+  accounts, sessions and API tokens; it authenticates each request, lets one policy decide by
+  role and by place in the union tree (404 outside the caller's subtree), and calls the
+  services by RPC with the authenticated actor and a timeout. It publishes no events.
 - **Deployment** (`deploy/`): the one list of services (`services.py`), the local runner,
   the CLI (`gonghui`), the broker definitions, compose and Kubernetes manifests, the demo
   loaders and this generator.
@@ -877,8 +900,8 @@ ARCHITECTURE_TEXT = """\
 
 ## The read model of the union tree
 
-Organization owns the tree. Deeds, activities and notifications each keep the same read
-model of it in their own database: the kit's `gonghui/directory.py` (tables
+Organization owns the tree. Deeds, activities, notifications and the gateway each keep the
+same read model of it in their own database: the kit's `gonghui/directory.py` (tables
 `directory_units`, `directory_unions`, `directory_members`, `directory_roles`), fed by
 organization's `unit_*`, `union_*`, `member_*` and `role_*` events through one set of
 handlers that keep, per group of columns, the time of the change that wrote it (events of
@@ -886,7 +909,22 @@ different types arrive on different queues, in any order), and rebuilt on demand
 page from `organization.directory_snapshot` (`resync_directory`). Each answers
 `directory_status`, counted as `organization.directory_status` counts its own tables. So
 they answer "who are the officers of the union above this unit" while organization is
-down; the kit's `union_chain` and `officers` give that answer one meaning everywhere.
+down; the kit's `union_chain` and `officers` give that answer one meaning everywhere. The
+gateway reads it at every request: who the caller is in the union (a member of which unit,
+an officer of which unions today) and the units above the one a request names.
+
+## The path of a request
+
+1. A browser (session cookie, CSRF token on writes) or another system (a bearer API token)
+   calls `/api/v1/...` on the gateway; the route tables say which RPC serves it, for whom it
+   is, and how the unit and the member it concerns are found.
+2. The policy decides from the caller's grants and offices and the target's place in the
+   tree: allowed (with the actor kind the services are told), or 401, 403, or 404 outside
+   the caller's subtree; a member's own acts carry their own member id (naming another
+   member is refused).
+3. The RPC runs with that actor; the service checks the actor's kind again (defence in
+   depth) and records it in the audit trail. Every error is a problem document (RFC 9457);
+   a service that does not answer in time is a 503.
 """
 
 
@@ -902,6 +940,7 @@ def architecture():
     from gonghui.rpc_client import ServiceRpc
 
     services = discover_services()
+    specs = {spec.name: spec for spec in SERVICES}
     consumes = {}
     for handler in discover_handlers():
         consumes.setdefault((handler.source, handler.service), set()).add(handler.event)
@@ -927,7 +966,8 @@ def architecture():
         module = sys.modules[cls.__module__]
         owns = _rst_to_markdown(_first_paragraph(module.__doc__ or cls.__doc__ or ""))
         targets = ", ".join(f"`{t}`" for c, t in calls if c == name) or "—"
-        lines.append(_row([f"`{name}`", owns, f"`{name}.events`", targets]))
+        publishes = f"`{name}.events`" if specs[name].publishes_events else "—"
+        lines.append(_row([f"`{name}`", owns, publishes, targets]))
     lines += ["", "## Who consumes what", "",
               _row(["producer", "consumer", "event types"]), _row(["---"] * 3)]
     for (source, consumer), names in sorted(consumes.items()):
@@ -936,10 +976,22 @@ def architecture():
     return "\n".join(lines) + "\n\n" + ARCHITECTURE_TEXT
 
 
+def openapi_document():
+    """The gateway's OpenAPI document, as it serves it (no ``PUBLIC_URL``: server ``/``)."""
+    from services.gateway.openapi import document
+    from services.gateway.routes import ROUTES
+
+    return document(ROUTES)
+
+
+def render_openapi():
+    return json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n"
+
+
 def documents():
     """``{relative path: text}`` of every generated document."""
     return {ASYNCAPI_PATH: render_asyncapi(), RPC_PATH: rpc_reference(),
-            ARCHITECTURE_PATH: architecture()}
+            ARCHITECTURE_PATH: architecture(), OPENAPI_PATH: render_openapi()}
 
 
 def write_documents(root=None):
@@ -980,7 +1032,7 @@ def main(argv=None):
             print(f"{path} is out of date", file=sys.stderr)
         print(f"regenerate with `{REGENERATE}`", file=sys.stderr)
         return 1
-    names = (ASYNCAPI_PATH, RPC_PATH, ARCHITECTURE_PATH)
+    names = (ASYNCAPI_PATH, RPC_PATH, ARCHITECTURE_PATH, OPENAPI_PATH)
     print(", ".join(map(str, names)) + " are up to date")
     return 0
 

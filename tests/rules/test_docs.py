@@ -1,7 +1,9 @@
-"""The generated documents (docs/asyncapi.yaml, docs/rpc.md) are up to date and tell the truth:
-every event type has its channel and envelope schema, real envelopes conform to it, and every
-RPC method is documented with its arguments."""
+"""The generated documents (docs/asyncapi.yaml, docs/rpc.md, docs/architecture.md,
+docs/openapi.json) are up to date and tell the truth: every event type has its channel and
+envelope schema, real envelopes conform to it, every RPC method is documented with its
+arguments and the actors it takes, and the OpenAPI document is the gateway's."""
 
+import json
 import re
 import uuid
 from datetime import UTC, date, datetime
@@ -57,7 +59,8 @@ def test_generation_is_deterministic(document, rpc_markdown):
 
 def test_check_names_stale_and_missing_files(tmp_path):
     assert sorted(docs.check_documents(tmp_path)) == sorted(
-        [tmp_path / path for path in (docs.ASYNCAPI_PATH, docs.RPC_PATH, docs.ARCHITECTURE_PATH)])
+        [tmp_path / path for path in (docs.ASYNCAPI_PATH, docs.RPC_PATH, docs.ARCHITECTURE_PATH,
+                                       docs.OPENAPI_PATH)])
     docs.write_documents(tmp_path)
     assert docs.check_documents(tmp_path) == []
     (tmp_path / docs.RPC_PATH).write_text("edited by hand\n", encoding="utf-8")
@@ -359,3 +362,41 @@ def test_the_architecture_page_draws_every_service_and_every_flow():
         assert f"    {handler.source} -- " in diagram and f"--> {handler.service}" in diagram
         assert f"`{handler.event}`" in page
     assert "deeds -. RPC .-> organization" in diagram
+
+
+def test_each_rpc_that_checks_its_actor_names_the_kinds_it_takes(rpc_markdown):
+    sections = _sections(rpc_markdown)
+    checked = 0
+    for service, cls in docs.discover_services():
+        for name, spec in docs.rpc_methods(cls):
+            [writes] = re.findall(r"^\*\*Writes\*\*: .*$", sections[f"{service}.{name}"], re.M)
+            if spec.writes or spec.actors:
+                kinds = ", ".join(f"`{kind}`" for kind in spec.actors)
+                assert f"of kind {kinds}, else `Forbidden`." in writes, (service, name)
+                checked += 1
+            else:
+                assert "no actor needed" in writes, (service, name)
+    assert checked > 50
+    assert "of kind `operator`, else" in sections["gateway.grant_access"]
+    assert "read only); needs an actor" in sections["gateway.accounts"]
+    assert ("of kind `officer`, `admin`, `operator`, `system`, `service`, `member`"
+            in sections["activities.sign_up"])
+
+
+def test_the_openapi_document_is_the_one_the_gateway_serves():
+    from services.gateway.openapi import openapi_path
+    from services.gateway.routes import ROUTES
+
+    committed = json.loads((docs.ROOT / docs.OPENAPI_PATH).read_text(encoding="utf-8"))
+    assert committed["openapi"] == "3.1.0" and committed["servers"] == [{"url": "/"}]
+    assert {(method.upper(), path) for path, ops in committed["paths"].items()
+            for method in ops} == {(r.method, openapi_path(r.rule)) for r in ROUTES}
+    assert committed == docs.openapi_document()
+
+
+def test_the_gateway_is_drawn_as_publishing_nothing():
+    page = docs.architecture()
+    [row] = [line for line in page.splitlines() if line.startswith("| `gateway` |")]
+    assert row.split(" | ")[2] == "—"
+    assert "gateway -. RPC .-> organization" in page
+    assert "organization -- " in page and "--> gateway" in page
