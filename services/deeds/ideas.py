@@ -7,15 +7,29 @@ data, aggregate, actor=None, changes=None)``, ``work.actor()`` and ``work.lookup
 """
 
 from gonghui import directory
-from gonghui.errors import get_or_not_found
+from gonghui.actor import require_self
+from gonghui.errors import Forbidden, ValidationError, get_or_not_found
 from services.deeds import events, items, payloads, queries, rules
 from services.deeds.models import Idea
 
 
 def submit_idea(work, title, description, focus_area, submitter_unit_id, submitter_member_id,
                 submitted_on):
+    """A member's idea comes from their unit unless another is named; a member submits only
+    as themselves, from their own unit."""
+    member = directory.member(work.db, submitter_member_id, "submitter_member_id")
+    actor = work.actor()
+    if actor.kind == "member":
+        require_self(actor, member.employee_no if member else None)
+        if submitter_unit_id not in (None, member.unit_id):
+            raise Forbidden("a member's idea comes from their own unit",
+                            {"submitter_unit_id": ["not the calling member's unit"]})
+    if submitter_unit_id is None:
+        submitter_unit_id = member.unit_id if member else None
+        if submitter_unit_id is None:
+            raise ValidationError("name the unit the idea comes from", {
+                "submitter_unit_id": ["required when no member of a unit submits it"]})
     directory.unit(work.db, submitter_unit_id, "submitter_unit_id")
-    directory.member(work.db, submitter_member_id, "submitter_member_id")
     idea = Idea(title=title, description=description, focus_area=focus_area,
                 submitter_unit_id=submitter_unit_id, submitter_member_id=submitter_member_id,
                 submitted_on=submitted_on, status="submitted")
@@ -46,6 +60,7 @@ def accept_idea(work, idea_id, list_id, owner_unit_id, responsible_member_id, ba
     return items.item_out(work, item)
 
 
-def list_ideas(work, status, submitter_member_id, limit, offset):
+def list_ideas(work, status, submitter_member_id, unit_id, limit, offset):
     directory.member(work.db, submitter_member_id, "submitter_member_id")
-    return queries.ideas(work.db, status, submitter_member_id, limit, offset)
+    directory.unit(work.db, unit_id)
+    return queries.ideas(work.db, status, submitter_member_id, unit_id, limit, offset)

@@ -14,11 +14,13 @@ from services.deeds.models import Item, Report, SupervisionOrder
 
 
 def rows(work, level=None, batch=None, focus_area=None, owner_unit_id=None, status=None,
-         year=None, track=None, limit=None, offset=0):
+         year=None, track=None, limit=None, offset=0, unit_id=None):
+    """``unit_id``: only items owned in that unit's subtree."""
     directory.unit(work.db, owner_unit_id, "owner_unit_id")
+    directory.unit(work.db, unit_id)
     lookup = work.lookup
     items = queries.ledger_items(work.db, level, batch, focus_area, owner_unit_id, status,
-                                 year, track, limit, offset)
+                                 year, track, limit, offset, unit_id)
     ids = [i.id for i in items]
     reports = queries.report_counts(work.db, ids)
     orders, open_orders = queries.order_counts(work.db, ids)
@@ -37,11 +39,12 @@ def rows(work, level=None, batch=None, focus_area=None, owner_unit_id=None, stat
     return found
 
 
-def export(work, level, batch, focus_area, owner_unit_id, status, year, details):
-    found = rows(work, level, batch, focus_area, owner_unit_id, status, year)
+def export(work, level, batch, focus_area, owner_unit_id, status, year, details, unit_id=None):
+    found = rows(work, level, batch, focus_area, owner_unit_id, status, year, unit_id=unit_id)
     reports, orders, objections = _details(work, found) if details else (None,) * 3
     content = documents.ledger_workbook(found, year, reports, orders, objections)
-    return {"rows": len(found), "content_base64": base64.b64encode(content).decode(),
+    return {"filename": f"实事台账{'-' + str(year) if year else ''}.xlsx", "rows": len(found),
+            "content_base64": base64.b64encode(content).decode(),
             **{name: (len(sheet) if sheet is not None else None) for name, sheet in (
                 ("reports", reports), ("supervision_orders", orders),
                 ("objections", objections))}}
@@ -77,10 +80,11 @@ def _details(work, found):
     return reports, orders, objections
 
 
-def figures(work, level, year):
-    """Per unit and level: items per track and the on-time report rate."""
+def figures(work, level, year, unit_id=None):
+    """Per unit and level (of ``unit_id``'s subtree): items per track and the on-time report
+    rate."""
     table = {}
-    for row in rows(work, level=level, year=year):
+    for row in rows(work, level=level, year=year, unit_id=unit_id):
         key = (row["owner_unit_id"], row["level"])
         entry = table.setdefault(key, {
             "unit_id": row["owner_unit_id"], "unit_name": row["owner_unit_name"],

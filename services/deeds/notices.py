@@ -12,7 +12,7 @@ data, aggregate, actor=None, changes=None)``, ``work.lookup``, ``work.settings``
 import base64
 
 from gonghui import directory
-from gonghui.actor import SYSTEM_TICK
+from gonghui.actor import SYSTEM_TICK, require_self
 from gonghui.errors import Conflict, get_or_not_found
 from services.deeds import documents, events, items, payloads, queries, rules
 from services.deeds.models import Item, Notice, Objection
@@ -20,9 +20,29 @@ from services.deeds.models import Item, Notice, Objection
 ITEM_NOTICED = rules.ITEM_FLOW["notice"][1]  # what a closing notice makes of its items
 
 
+def objection_out(work, objection, owner_unit_id=None):
+    """The objection with the unit owning the item objected to."""
+    if owner_unit_id is None:
+        owner_unit_id = work.db.get(Item, objection.item_id).owner_unit_id
+    return {**{c.name: getattr(objection, c.name) for c in Objection.__table__.columns},
+            "owner_unit_id": owner_unit_id}
+
+
+def get_objection(work, objection_id):
+    return objection_out(work, get_or_not_found(work.db, Objection, objection_id, "objection"))
+
+
+def list_objections(work, notice_id, status, unit_id, limit, offset):
+    get_or_not_found(work.db, Notice, notice_id, "notice")
+    directory.unit(work.db, unit_id)
+    return [objection_out(work, objection, owner) for objection, owner in queries.objections(
+        work.db, notice_id, status, unit_id, limit, offset)]
+
+
 def raise_objection(work, notice_id, item_id, member_id, reason, raised_on):
+    """A member objects as themselves (an officer or the platform may record a member's)."""
     notice = get_or_not_found(work.db, Notice, notice_id, "notice")
-    directory.member(work.db, member_id)
+    require_self(work.actor(), directory.member(work.db, member_id).employee_no)
     rules.check_objection_window(notice.status, notice.closes_on, raised_on)
     if item_id not in notice.item_ids:
         raise Conflict("the item is not on this notice", {"item_id": ["not noticed here"]})
@@ -33,7 +53,7 @@ def raise_objection(work, notice_id, item_id, member_id, reason, raised_on):
     work.db.flush()
     work.emit(events.OBJECTION_RAISED, payloads.objection_data(work, objection, item),
               ("item", item.id))
-    return objection
+    return objection_out(work, objection, item.owner_unit_id)
 
 
 def review_objection(work, objection_id, upheld, note, new_deadline, reviewed_on):
@@ -50,7 +70,7 @@ def review_objection(work, objection_id, upheld, note, new_deadline, reviewed_on
           and not queries.pending_objections(work.db, notice.id, item.id)):
         # The notice closed while this objection was pending; now the item is noticed.
         item.status, item.noticed_on = ITEM_NOTICED, reviewed_on
-    return objection
+    return objection_out(work, objection, item.owner_unit_id)
 
 
 def render_notice(work, notice_id, file_format):
@@ -58,7 +78,9 @@ def render_notice(work, notice_id, file_format):
     rows = [{**payloads.item_ref(work, i), "completed_on": i.completed_on, "status": i.status}
             for i in queries.items_of_notice(work.db, notice, queries.PRINT_ORDER)]
     content = documents.render_notice(notice, rows, file_format)
-    return {"file_format": file_format, "content_base64": base64.b64encode(content).decode()}
+    return {"file_format": file_format,
+            "filename": f"{notice.year}年第{notice.quarter}季度公示.{file_format}",
+            "content_base64": base64.b64encode(content).decode()}
 
 
 # ------------------------------------------------------------------ the day's notices

@@ -70,10 +70,26 @@ def where_given(query, *filters):
     return query
 
 
-def ideas(session, status, submitter_member_id, limit, offset):
+def in_subtree(query, column, unit_id):
+    """The query limited to rows whose unit (``column``) lies in the subtree of ``unit_id``
+    (the kit's read model of the tree), when ``unit_id`` is given."""
+    if unit_id is None:
+        return query
+    return query.where(column.in_(select(directory.subtree_cte(unit_id).c.unit_id)))
+
+
+def ideas(session, status, submitter_member_id, unit_id, limit, offset):
     query = where_given(select(Idea), (Idea.status, status),
                         (Idea.submitter_member_id, submitter_member_id))
+    query = in_subtree(query, Idea.submitter_unit_id, unit_id)
     return list(session.scalars(query.order_by(Idea.id).limit(limit).offset(offset)))
+
+
+def lists(session, year, level):
+    return list(session.scalars(where_given(
+        select(DeedList), (DeedList.year, year), (DeedList.level, level)).order_by(
+        DeedList.year, case((DeedList.level == "party_committee", 0), else_=1),
+        DeedList.unit_id)))
 
 
 def list_exists(session, level, year, unit_id):
@@ -151,12 +167,13 @@ def open_orders(session, item_id, period=None, cause=None):
     return list(session.scalars(query.order_by(SupervisionOrder.id)))
 
 
-def supervision_orders(session, status, owner_unit_id, limit, offset):
+def supervision_orders(session, status, owner_unit_id, unit_id, limit, offset):
     query = where_given(select(SupervisionOrder).order_by(SupervisionOrder.id),
                         (SupervisionOrder.status, status))
-    if owner_unit_id is not None:
-        query = query.join(Item, Item.id == SupervisionOrder.item_id).where(
-            Item.owner_unit_id == owner_unit_id)
+    if owner_unit_id is not None or unit_id is not None:
+        query = in_subtree(where_given(
+            query.join(Item, Item.id == SupervisionOrder.item_id),
+            (Item.owner_unit_id, owner_unit_id)), Item.owner_unit_id, unit_id)
     return list(session.scalars(query.limit(limit).offset(offset)))
 
 
@@ -206,6 +223,15 @@ def items_to_notice(session, last):
     return [i for i in session.scalars(select(Item).where(
         Item.status == "completed", Item.completed_on <= last).order_by(Item.id))
         if i.id not in latest or latest[i.id].opens_on < i.completed_on]
+
+
+def objections(session, notice_id, status, unit_id, limit, offset):
+    """``(objection, the item's owner unit)`` on a notice, in the order they were raised."""
+    query = where_given(select(Objection, Item.owner_unit_id)
+                        .join(Item, Item.id == Objection.item_id)
+                        .where(Objection.notice_id == notice_id), (Objection.status, status))
+    query = in_subtree(query, Item.owner_unit_id, unit_id)
+    return session.execute(query.order_by(Objection.id).limit(limit).offset(offset)).all()
 
 
 def pending_objections(session, notice_id, item_id=None):
@@ -297,14 +323,15 @@ def commitments_of_year(session, year, owner_kind):
 
 
 def ledger_items(session, level=None, batch=None, focus_area=None, owner_unit_id=None,
-                 status=None, year=None, track=None, limit=None, offset=0):
+                 status=None, year=None, track=None, limit=None, offset=0, unit_id=None):
     """The ledger's items, filtered and paged by the database: a page costs the same
-    whatever the size of the ledger."""
+    whatever the size of the ledger. ``unit_id``: owned in that unit's subtree."""
     open_order = select(SupervisionOrder.id).where(
         SupervisionOrder.item_id == Item.id, SupervisionOrder.status == "open").exists()
     query = where_given(select(Item).order_by(*PRINT_ORDER), (Item.level, level),
                         (Item.batch, batch), (Item.focus_area, focus_area),
                         (Item.owner_unit_id, owner_unit_id), (Item.status, status))
+    query = in_subtree(query, Item.owner_unit_id, unit_id)
     if year is not None:
         query = query.join(DeedList, DeedList.id == Item.list_id).where(DeedList.year == year)
     if track is not None:

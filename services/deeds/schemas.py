@@ -15,11 +15,18 @@ def _year(**kwargs):
 # ----------------------------------------------------------------- arguments
 
 
+def Subtree(**kwargs):  # noqa: N802 - reads like a field type
+    """A unit whose subtree (the unit and every unit below it) a list is limited to."""
+    return Id(load_default=None, metadata={"description": "only the subtree of this unit"},
+              **kwargs)
+
+
 class SubmitIdea(Arguments):
     title = Text(required=True)
     description = Text(5000, required=True)
     focus_area = OneOf(tuple(rules.FOCUS_AREAS), required=True)
-    submitter_unit_id = Id(required=True)
+    # the unit the idea comes from: by default the submitting member's
+    submitter_unit_id = Id(load_default=None)
     submitter_member_id = Id(load_default=None)
     submitted_on = AsOf()
 
@@ -46,6 +53,16 @@ class ListIdeas(Page):
     status = OneOf(("submitted", "argued", "studied", "accepted", "declined"),
                    load_default=None)
     submitter_member_id = Id(load_default=None)
+    unit_id = Subtree()  # of the submitting units
+
+
+class ListId(Arguments):
+    list_id = Id(required=True)
+
+
+class ListLists(Arguments):
+    year = _year(load_default=None)
+    level = OneOf(rules.LEVELS, load_default=None)
 
 
 class CreateList(Arguments):
@@ -98,9 +115,14 @@ class CloseSupervision(Arguments):
     closed_on = AsOf()
 
 
+class OrderId(Arguments):
+    order_id = Id(required=True)
+
+
 class ListSupervision(Page):
     status = OneOf(("open", "closed"), load_default=None)
     owner_unit_id = Id(load_default=None)
+    unit_id = Subtree()  # of the items' owners
 
 
 class NoticeId(Arguments):
@@ -114,8 +136,16 @@ class RaiseObjection(NoticeId):
     raised_on = AsOf()
 
 
-class ReviewObjection(Arguments):
+class ObjectionId(Arguments):
     objection_id = Id(required=True)
+
+
+class ListObjections(Page, NoticeId):
+    status = OneOf(("raised", "upheld", "rejected"), load_default=None)
+    unit_id = Subtree()  # of the items' owners
+
+
+class ReviewObjection(ObjectionId):
     upheld = fields.Boolean(required=True)
     note = Text(2000, required=True)
     new_deadline = fields.Date(load_default=None)
@@ -152,8 +182,11 @@ class MakeCommitment(Arguments):
     ends_on = fields.Date(required=True)
 
 
-class ReportCommitment(Arguments):
+class CommitmentId(Arguments):
     commitment_id = Id(required=True)
+
+
+class ReportCommitment(CommitmentId):
     value = fields.Float(required=True, validate=validate.Range(min=0))
     note = Text(2000, load_default=None)
     reported_on = AsOf()
@@ -172,6 +205,7 @@ class LedgerQuery(Page):
     status = OneOf(rules.ITEM_STATUSES, load_default=None)
     track = OneOf(rules.TRACKS, load_default=None)
     year = _year(load_default=None)
+    unit_id = Subtree()  # of the items' owners
 
 
 class LedgerExport(Arguments):
@@ -181,6 +215,7 @@ class LedgerExport(Arguments):
     owner_unit_id = Id(load_default=None)
     status = OneOf(rules.ITEM_STATUSES, load_default=None)
     year = _year(load_default=None)
+    unit_id = Subtree()  # of the items' owners
     # with a sheet each of the items' monthly reports, supervision orders and objections
     details = fields.Boolean(load_default=True)
 
@@ -188,6 +223,7 @@ class LedgerExport(Arguments):
 class FiguresQuery(Arguments):
     level = OneOf(rules.LEVELS, load_default=None)
     year = _year(load_default=None)
+    unit_id = Subtree()  # of the units figured
 
 
 class NameFocusAreas(Arguments):
@@ -294,10 +330,12 @@ class ObjectionOut(Schema):
     raised_on = fields.Date()
     status = fields.String()
     review_note = fields.String(allow_none=True)
+    owner_unit_id = fields.Integer()  # of the item objected to
 
 
 class RenderOut(Schema):
     file_format = fields.String()
+    filename = fields.String()
     content_base64 = fields.String()
 
 
@@ -354,6 +392,7 @@ class LedgerRow(ItemOut):
 
 
 class ExportOut(Schema):
+    filename = fields.String()
     rows = fields.Integer()
     reports = fields.Integer(allow_none=True)
     supervision_orders = fields.Integer(allow_none=True)

@@ -26,8 +26,9 @@ import functools
 
 from gonghui import directory
 from gonghui import service as kit
+from gonghui.actor import MEMBER_ACTS
 from gonghui.entrypoints import rpc
-from gonghui.errors import Conflict, NotFound, get_or_not_found
+from gonghui.errors import Conflict, Forbidden, NotFound, get_or_not_found
 from gonghui.rpc_client import ServiceRpc
 from services.deeds import (
     commitments,
@@ -42,7 +43,7 @@ from services.deeds import (
     supervision,
 )
 from services.deeds import schemas as s
-from services.deeds.models import Idea, Item, Notice
+from services.deeds.models import Commitment, DeedList, Idea, Item, Notice, SupervisionOrder
 from services.organization import events as org_events
 
 # Organization's events after which an order parked at the top may have a union above it.
@@ -86,10 +87,12 @@ class DeedsService(directory.tree_handlers(org_events), kit.DailyTimer, kit.Serv
 
     # ------------------------------------------------------------ golden ideas
 
-    @rpc(args=s.SubmitIdea, result=s.IdeaOut, writes=True, errors=(NotFound,))
+    @rpc(args=s.SubmitIdea, result=s.IdeaOut, writes=True, actors=MEMBER_ACTS,
+         errors=(NotFound, Forbidden))
     def submit_idea(self, title, description, focus_area, submitter_unit_id,
                     submitter_member_id, submitted_on):
-        """A golden idea (金点子) from a member or a unit."""
+        """A golden idea (金点子) from a member (from their unit) or a unit; a member submits
+        only as themselves."""
         return ideas.submit_idea(self, title, description, focus_area, submitter_unit_id,
                                  submitter_member_id, submitted_on)
 
@@ -111,10 +114,20 @@ class DeedsService(directory.tree_handlers(org_events), kit.DailyTimer, kit.Serv
         return get_or_not_found(self.db, Idea, idea_id, "idea")
 
     @rpc(args=s.ListIdeas, result=s.IdeaOut, many=True, errors=(NotFound,))
-    def list_ideas(self, status, submitter_member_id, limit, offset):
-        return ideas.list_ideas(self, status, submitter_member_id, limit, offset)
+    def list_ideas(self, status, submitter_member_id, unit_id, limit, offset):
+        """Ideas by status, submitter, or submitting units (``unit_id``'s subtree)."""
+        return ideas.list_ideas(self, status, submitter_member_id, unit_id, limit, offset)
 
     # ------------------------------------------------------------ lists, items and reports
+
+    @rpc(args=s.ListId, result=s.ListOut, errors=(NotFound,))
+    def get_list(self, list_id):
+        return get_or_not_found(self.db, DeedList, list_id, "list")
+
+    @rpc(args=s.ListLists, result=s.ListOut, many=True)
+    def list_lists(self, year, level):
+        """The deed lists of a year (or every year), the party committee's first."""
+        return queries.lists(self.db, year, level)
 
     @rpc(args=s.CreateList, result=s.ListOut, writes=True, errors=(NotFound, Conflict))
     def create_list(self, level, year, unit_id, title):
@@ -174,9 +187,15 @@ class DeedsService(directory.tree_handlers(org_events), kit.DailyTimer, kit.Serv
         """The supervisor accepts an explanation for the missing report."""
         return supervision.close_supervision(self, order_id, explanation, closed_on)
 
+    @rpc(args=s.OrderId, result=s.SupervisionOut, errors=(NotFound,))
+    def get_supervision(self, order_id):
+        return get_or_not_found(self.db, SupervisionOrder, order_id, "order")
+
     @rpc(args=s.ListSupervision, result=s.SupervisionOut, many=True, errors=(NotFound,))
-    def list_supervision(self, status, owner_unit_id, limit, offset):
-        return supervision.list_supervision(self, status, owner_unit_id, limit, offset)
+    def list_supervision(self, status, owner_unit_id, unit_id, limit, offset):
+        """Orders by status, of one owner unit's items or of ``unit_id``'s subtree."""
+        return supervision.list_supervision(self, status, owner_unit_id, unit_id, limit,
+                                            offset)
 
     # ------------------------------------------------------------ notices and objections
 
@@ -188,11 +207,21 @@ class DeedsService(directory.tree_handlers(org_events), kit.DailyTimer, kit.Serv
     def list_notices(self):
         return queries.notices(self.db)
 
-    @rpc(args=s.RaiseObjection, result=s.ObjectionOut, writes=True,
-         errors=(NotFound, Conflict))
+    @rpc(args=s.RaiseObjection, result=s.ObjectionOut, writes=True, actors=MEMBER_ACTS,
+         errors=(NotFound, Conflict, Forbidden))
     def raise_objection(self, notice_id, item_id, member_id, reason, raised_on):
-        """A member objects to an item on an open public notice, with a reason."""
+        """A member objects to an item on an open public notice, with a reason; a member
+        objects only as themselves."""
         return notices.raise_objection(self, notice_id, item_id, member_id, reason, raised_on)
+
+    @rpc(args=s.ObjectionId, result=s.ObjectionOut, errors=(NotFound,))
+    def get_objection(self, objection_id):
+        return notices.get_objection(self, objection_id)
+
+    @rpc(args=s.ListObjections, result=s.ObjectionOut, many=True, errors=(NotFound,))
+    def list_objections(self, notice_id, status, unit_id, limit, offset):
+        """Objections to a notice's items (of ``unit_id``'s subtree), as raised."""
+        return notices.list_objections(self, notice_id, status, unit_id, limit, offset)
 
     @rpc(args=s.ReviewObjection, result=s.ObjectionOut, writes=True,
          errors=(NotFound, Conflict))
@@ -208,9 +237,11 @@ class DeedsService(directory.tree_handlers(org_events), kit.DailyTimer, kit.Serv
 
     # ------------------------------------------------------------ evaluation
 
-    @rpc(args=s.Vote, result=s.VoteOut, writes=True, errors=(NotFound, Conflict))
+    @rpc(args=s.Vote, result=s.VoteOut, writes=True, actors=MEMBER_ACTS,
+         errors=(NotFound, Conflict, Forbidden))
     def vote_satisfaction(self, item_id, member_id, score, voted_on):
-        """A member's satisfaction (1–5) with a completed item; one vote per member."""
+        """A member's satisfaction (1–5) with a completed item; one vote per member, a
+        member votes only as themselves."""
         return evaluation.vote_satisfaction(self, item_id, member_id, score, voted_on)
 
     @rpc(args=s.SetWeights, result=s.WeightsOut, writes=True, errors=(Conflict,))
@@ -233,6 +264,11 @@ class DeedsService(directory.tree_handlers(org_events), kit.DailyTimer, kit.Serv
         return commitments.make_commitment(self, owner_kind, owner_unit_id, owner_member_id,
                                            title, metric, target, starts_on, ends_on)
 
+    @rpc(args=s.CommitmentId, result=s.CommitmentOut, errors=(NotFound,))
+    def get_commitment(self, commitment_id):
+        return commitments.commitment_out(get_or_not_found(self.db, Commitment, commitment_id,
+                                                           "commitment"))
+
     @rpc(args=s.ReportCommitment, result=s.CommitmentOut, writes=True,
          errors=(NotFound, Conflict))
     def report_commitment(self, commitment_id, value, note, reported_on):
@@ -247,24 +283,27 @@ class DeedsService(directory.tree_handlers(org_events), kit.DailyTimer, kit.Serv
     # ------------------------------------------------------------ ledger and figures
 
     @rpc(args=s.LedgerQuery, result=s.LedgerRow, many=True, errors=(NotFound,))
-    def ledger(self, level, batch, focus_area, owner_unit_id, status, track, year, limit,
-               offset):
-        """The ledger (台账): every item with its reports, supervision and notice."""
+    def ledger(self, level, batch, focus_area, owner_unit_id, status, track, year, unit_id,
+               limit, offset):
+        """The ledger (台账): every item with its reports, supervision and notice (of
+        ``unit_id``'s subtree)."""
         return ledger.rows(self, level, batch, focus_area, owner_unit_id, status, year, track,
-                           limit, offset)
+                           limit, offset, unit_id)
 
     @rpc(args=s.LedgerExport, result=s.ExportOut, errors=(NotFound,))
-    def export_ledger(self, level, batch, focus_area, owner_unit_id, status, year, details):
+    def export_ledger(self, level, batch, focus_area, owner_unit_id, status, year, unit_id,
+                      details):
         """The ledger as an Excel workbook laid out for printing: a sheet of the items and,
         unless ``details`` is false, a sheet each of their monthly reports, supervision
         orders and objections to their public notices."""
         return ledger.export(self, level, batch, focus_area, owner_unit_id, status, year,
-                             details)
+                             details, unit_id)
 
-    @rpc(args=s.FiguresQuery, result=s.UnitFigures, many=True)
-    def figures(self, level, year):
-        """Per unit and level: items per track and the on-time report rate."""
-        return ledger.figures(self, level, year)
+    @rpc(args=s.FiguresQuery, result=s.UnitFigures, many=True, errors=(NotFound,))
+    def figures(self, level, year, unit_id):
+        """Per unit and level (of ``unit_id``'s subtree): items per track and the on-time
+        report rate."""
+        return ledger.figures(self, level, year, unit_id)
 
     # ------------------------------------------------------------ the day's work
 

@@ -83,9 +83,10 @@ def close_supervision(work, order_id, explanation, closed_on):
     return order
 
 
-def list_supervision(work, status, owner_unit_id, limit, offset):
+def list_supervision(work, status, owner_unit_id, unit_id, limit, offset):
     directory.unit(work.db, owner_unit_id, "owner_unit_id")
-    return queries.supervision_orders(work.db, status, owner_unit_id, limit, offset)
+    directory.unit(work.db, unit_id)
+    return queries.supervision_orders(work.db, status, owner_unit_id, unit_id, limit, offset)
 
 
 def reopen_orders_at_top(session):
