@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from nameko.exceptions import UnknownService
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
@@ -18,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from gonghui import directory
 from gonghui.actor import Actor
-from gonghui.errors import Conflict, Forbidden, NotFound, ValidationError
+from gonghui.errors import Conflict, Forbidden, NotFound, ServiceTimeout, ValidationError
 from services.gateway import accounts, arguments, identity
 from services.gateway.models import IdempotentRequest
 from services.gateway.policy import Target, decide, visible_roots
@@ -235,8 +236,16 @@ def handle(http_request, db, call_service, routes_map, settings=None):
     (``PUBLIC_NOTICES`` ...)."""
     route, values = routes_map.bind_to_environ(http_request.environ).match()
     exchange = Exchange(http_request, db, settings or {})
-    exchange.call = lambda rpc, actor, arguments: call_service(exchange, rpc, actor,
-                                                                 arguments)
+
+    def call(rpc, actor, arguments):
+        try:
+            return call_service(exchange, rpc, actor, arguments)
+        except UnknownService:
+            # No queue of that service on the broker at all (never started here): as
+            # unavailable as one that does not answer in time.
+            raise ServiceTimeout(f"{rpc}: the service is not running") from None
+
+    exchange.call = call
     try:
         caller = identity.authenticate(db, http_request)
         exchange.principal, exchange.web_session = caller.principal, caller.web_session
