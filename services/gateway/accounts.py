@@ -16,7 +16,14 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, func, select, update
 
 from gonghui.errors import Conflict, Forbidden, NotFound, ValidationError
-from services.gateway.models import Account, ApiToken, LoginAttempt, OneTimeCode, WebSession
+from services.gateway.models import (
+    Account,
+    ApiToken,
+    IdempotentRequest,
+    LoginAttempt,
+    OneTimeCode,
+    WebSession,
+)
 
 SESSION_IDLE = timedelta(hours=8)  # a session unused this long expires
 SESSION_MAX = timedelta(days=7)  # and every session after this, used or not
@@ -93,9 +100,31 @@ def record_attempt(session, login, address, succeeded):
     session.add(LoginAttempt(login=login, address=address, succeeded=succeeded))
 
 
-def prune_attempts(session, at=None):
-    """Attempts older than a day count for nothing; the tick forgets them."""
-    session.execute(delete(LoginAttempt).where(LoginAttempt.at < (at or now()) - timedelta(days=1)))
+# How long what the gateway keeps of past requests is worth keeping.
+ATTEMPTS_KEPT = timedelta(days=1)  # far beyond the rate limit's window
+ENDED_SESSIONS_KEPT = timedelta(days=1)
+IDEMPOTENCY_KEPT = timedelta(hours=24)  # a retry comes within minutes; a day is generous
+SPENT_CODES_KEPT = timedelta(days=7)
+
+
+def prune(session, at=None):
+    """Forget what no longer counts: old login attempts, sessions that ended, the answers to
+    idempotent requests past their day, codes used or expired. Returns the rows deleted per
+    table (the gateway's hourly timer calls it)."""
+    at = at or now()
+    deleted = {}
+    for name, statement in (
+            ("login_attempts", delete(LoginAttempt).where(LoginAttempt.at < at - ATTEMPTS_KEPT)),
+            ("web_sessions", delete(WebSession).where(
+                (WebSession.expires_at < at - ENDED_SESSIONS_KEPT)
+                | (WebSession.revoked_at < at - ENDED_SESSIONS_KEPT))),
+            ("idempotent_requests", delete(IdempotentRequest).where(
+                IdempotentRequest.created_at < at - IDEMPOTENCY_KEPT)),
+            ("one_time_codes", delete(OneTimeCode).where(
+                (OneTimeCode.expires_at < at - SPENT_CODES_KEPT)
+                | (OneTimeCode.used_at < at - SPENT_CODES_KEPT)))):
+        deleted[name] = session.execute(statement).rowcount
+    return deleted
 
 
 # ------------------------------------------------------------------ passwords and codes

@@ -49,12 +49,20 @@ def person(db, account, day=None):
                      office_units=frozenset(offices))
 
 
-def client_address(request):
-    """The caller's address: the first hop a trusted proxy names, else the socket's."""
+def client_address(request, trusted_proxies=""):
+    """The caller's address, for the rate limit. ``X-Forwarded-For`` is believed only when
+    the connection comes from a proxy the operator named (``TRUSTED_PROXIES``, comma
+    separated): then the nearest hop that is not one of them; else the socket's peer, so a
+    client cannot dodge the limit by writing the header itself."""
+    trusted = {a.strip() for a in (trusted_proxies or "").split(",") if a.strip()}
+    address = request.remote_addr or "unknown"
     forwarded = request.headers.get("X-Forwarded-For")
-    if forwarded:
-        return forwarded.split(",")[0].strip()[:64]
-    return (request.remote_addr or "unknown")[:64]
+    if forwarded and address in trusted:
+        for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+            address = hop
+            if hop not in trusted:
+                break
+    return address[:64]
 
 
 def authenticate(db, request):

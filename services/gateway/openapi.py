@@ -13,7 +13,16 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
-from services.gateway.policy import ADMIN, AUDIT, MEMBERS, OFFICE, PERSONAL, PUBLIC, SELF
+from services.gateway.policy import (
+    ADMIN,
+    AUDIT,
+    MEMBERS,
+    OFFICE,
+    PERSONAL,
+    PUBLIC,
+    SELF,
+    SIGNED_IN,
+)
 
 TITLE = "Gonghui API"
 VERSION = "1.0.0"
@@ -27,6 +36,7 @@ AUDIENCE_TEXT = {
     ADMIN: "company-union administrators",
     AUDIT: "administrators and auditors",
     PUBLIC: "anyone, logged in or not",
+    SIGNED_IN: "anyone logged in (a person or a token)",
 }
 
 

@@ -49,7 +49,8 @@ def _member_by_login(db, login):
 
 @operation(s.Login, s.SessionOut)
 def login(request, actor, login, password):
-    db, address = request.db, identity.client_address(request.http)
+    db, address = request.db, identity.client_address(
+        request.http, request.settings.get("TRUSTED_PROXIES"))
     employee_no = _member_by_login(db, login)
     accounts.check_rate(db, employee_no, address)
     try:
@@ -91,7 +92,8 @@ def me(request, actor):
 
 @operation(s.SetPassword)
 def set_password(request, actor, employee_no, code, password):
-    db, address = request.db, identity.client_address(request.http)
+    db, address = request.db, identity.client_address(
+        request.http, request.settings.get("TRUSTED_PROXIES"))
     accounts.check_rate(db, employee_no, address)
     try:
         accounts.set_password_with_code(db, employee_no, code, password)

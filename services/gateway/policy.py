@@ -38,7 +38,8 @@ MEMBERS = "members"  # what every member may read (public notices, evaluations .
 ADMIN = "admin"  # platform administration (tokens, robots, webhooks, dead letters)
 AUDIT = "audit"  # the audit trail: administrators and auditors
 PUBLIC = "public"  # anyone, logged in or not (login; the public notice when made public)
-AUDIENCES = (OFFICE, SELF, PERSONAL, MEMBERS, ADMIN, AUDIT, PUBLIC)
+SIGNED_IN = "signed_in"  # anyone logged in, whatever their roles (who am I, logging out)
+AUDIENCES = (OFFICE, SELF, PERSONAL, MEMBERS, ADMIN, AUDIT, PUBLIC, SIGNED_IN)
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,11 @@ def decide(principal, action, target=NOWHERE):
         return _allow({"person": "member", "token": "service"}.get(principal.kind, "anonymous"))
     if principal.kind == "anonymous":
         return _refuse(401, "log in first")
+    if action.audience == SIGNED_IN:
+        if principal.kind == "token":
+            return _allow("service")
+        return _allow("admin" if principal.is_admin else "auditor" if principal.is_auditor
+                      else "officer" if principal.office_units else "member")
     if principal.kind == "token":
         return _token(principal, action, target)
     if principal.is_admin:

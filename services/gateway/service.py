@@ -10,8 +10,10 @@ problem document. The OpenAPI document is generated from the same tables (``open
 """
 
 import json
+import logging
 
 from nameko.extensions import DependencyProvider
+from nameko.timer import timer
 
 from gonghui import directory
 from gonghui import service as kit
@@ -20,10 +22,12 @@ from gonghui.entrypoints import rpc
 from gonghui.errors import NotFound
 from gonghui.rpc_client import ServiceRpc
 from gonghui.web import http
-from services.gateway import api, openapi, operators, own
+from services.gateway import accounts, api, openapi, operators, own
 from services.gateway.routes import ROUTE_MAP, ROUTES
 from services.gateway.schemas import AccountOut
 from services.organization import events as org_events
+
+log = logging.getLogger(__name__)
 
 
 class ActingAs(DependencyProvider):
@@ -63,6 +67,15 @@ class GatewayService(directory.tree_handlers(org_events), kit.ServiceBase):
         """A readable reference of the API, served from here (no CDN)."""
         return 200, {"Content-Type": "text/html; charset=utf-8"}, openapi.reference_page(
             ROUTES)
+
+    @timer(interval=3600)
+    def prune_accounts(self):
+        """Hourly: forget old login attempts, ended sessions, idempotency answers past their
+        day and spent codes (``accounts.prune``)."""
+        deleted = accounts.prune(self.db)
+        self.db.commit()
+        if any(deleted.values()):
+            log.info("pruned %s", deleted)
 
     def _call(self, exchange, rpc, actor, arguments):
         service, method = rpc.split(".", 1)

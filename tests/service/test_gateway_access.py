@@ -288,3 +288,74 @@ def test_sessions_are_stored_hashed_and_expire_at_the_latest_after_a_week(stack)
                            ).one()
     assert cookie not in row.id_hash and row.id_hash == accounts.digest(cookie)
     assert row.expires_at - datetime.now(UTC) <= accounts.SESSION_IDLE + timedelta(seconds=5)
+
+
+def test_anyone_logged_in_sees_who_they_are_and_logs_out(stack):
+    """Someone who is neither a member nor an officer (a member who has left, a platform
+    account) can still ask who they are and log out."""
+    with Session(stack["engine"]) as db:
+        code, _ = accounts.issue_code(db, "NOT-A-MEMBER", "operator:test")
+        db.commit()
+    client = Client(stack["base"])
+    assert client.post("/api/v1/password", json={"employee_no": "NOT-A-MEMBER", "code": code,
+                                                 "password": PASSWORD}).status_code == 204
+    assert client.post("/api/v1/session", json={"login": "NOT-A-MEMBER",
+                                                "password": PASSWORD}).status_code == 201
+    me = client.get("/api/v1/me").json()
+    assert (me["employee_no"], me["member_id"], me["office_units"]) == ("NOT-A-MEMBER", None, [])
+    problem(client.get("/api/v1/units"), 403)  # but nothing of the union's
+    assert client.delete("/api/v1/session").status_code == 204
+    problem(client.get("/api/v1/me"), 401)
+
+
+def test_a_client_cannot_dodge_the_address_limit_with_a_forwarded_header(stack):
+    anonymous = Client(stack["base"])
+    for attempt in range(accounts.MAX_FAILURES_PER_ADDRESS):
+        problem(anonymous.post("/api/v1/session", json={"login": f"NOBODY{attempt}",
+                                                        "password": "wrong"},
+                               headers={"X-Forwarded-For": f"10.0.0.{attempt}"}), 401)
+    locked = anonymous.post("/api/v1/session", json={"login": "NOBODY-ELSE", "password": "x"},
+                            headers={"X-Forwarded-For": "10.9.9.9"})
+    assert problem(locked, 429)["detail"].endswith("from this address: try again later")
+    with stack["engine"].connect() as conn:
+        assert conn.execute(text("SELECT DISTINCT address FROM login_attempts")).scalars(
+            ).all() == ["127.0.0.1"]
+
+
+def test_what_no_longer_counts_is_forgotten(stack):
+    old = datetime.now(UTC) - timedelta(days=8)
+    with Session(stack["engine"]) as db:
+        accounts.record_attempt(db, "E1", "127.0.0.1", False)
+        accounts.issue_code(db, "E1", "test")
+        db.commit()
+        account = accounts.account_for(db, "E1", create=True)
+        accounts.open_session(db, account, "127.0.0.1")
+        db.commit()
+    with stack["engine"].begin() as conn:
+        for table, column in (("login_attempts", "at"), ("one_time_codes", "expires_at"),
+                              ("web_sessions", "expires_at")):
+            conn.execute(text(f"UPDATE {table} SET {column} = :old"), {"old": old})
+        conn.execute(text("INSERT INTO idempotent_requests (caller, key, fingerprint, status, "
+                          "created_at) VALUES ('person:E1', 'k', 'f', 201, :old), "
+                          "('person:E1', 'k2', 'f', 201, now())"), {"old": old})
+    with Session(stack["engine"]) as db:
+        deleted = accounts.prune(db)
+        db.commit()
+    assert deleted == {"login_attempts": 1, "web_sessions": 1, "idempotent_requests": 1,
+                       "one_time_codes": 1}
+    with stack["engine"].connect() as conn:
+        assert conn.execute(text("SELECT key FROM idempotent_requests")).scalars().all() == [
+            "k2"]
+
+
+def test_the_audit_trail_of_a_unit(stack):
+    admin = admin_session(stack)
+    unit_id = stack["units"]["XNY-JG"]
+    assert admin.patch(f"/api/v1/units/{unit_id}", json={"name": "公司机关（本部）"}
+                       ).status_code == 200
+    history = admin.get(f"/api/v1/audit/organization/unit/{unit_id}?limit=5")
+    assert history.status_code == 200, history.text
+    body = history.json()
+    assert body["total"] >= 2 and body["limit"] == 5
+    assert body["entries"][0]["action"] == "organization.unit_renamed"
+    assert body["entries"][0]["actor"] == {"kind": "admin", "id": "ADMIN01"}

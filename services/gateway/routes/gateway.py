@@ -2,7 +2,7 @@
 platform grants."""
 
 from services.gateway import schemas as s
-from services.gateway.policy import ADMIN, MEMBERS, OFFICE, PUBLIC
+from services.gateway.policy import ADMIN, OFFICE, PUBLIC, SIGNED_IN
 from services.gateway.routing import member_unit, read, write
 
 TAG = "accounts"
@@ -10,9 +10,9 @@ TAG = "accounts"
 ROUTES = [
     write("POST", "/session", "gateway.login", PUBLIC, args=s.Login, result=s.SessionOut,
           status=201, tag=TAG, summary="Log in (sets the session and CSRF cookies)"),
-    write("DELETE", "/session", "gateway.logout", MEMBERS, args=s.NoArguments, status=204,
+    write("DELETE", "/session", "gateway.logout", SIGNED_IN, args=s.NoArguments, status=204,
           tag=TAG, summary="Log out (ends the session)"),
-    read("/me", "gateway.me", MEMBERS, args=s.NoArguments, result=s.Me, tag=TAG,
+    read("/me", "gateway.me", SIGNED_IN, args=s.NoArguments, result=s.Me, tag=TAG,
          summary="Who I am: my membership, my offices, my grants"),
     write("POST", "/password", "gateway.set_password", PUBLIC, args=s.SetPassword,
           status=204, tag=TAG, summary="Set my password with the one-time code an officer "

@@ -2,7 +2,7 @@
 elections, trainings, field visits, meetings and their follow-ups, regulations, imports and
 exports, and its audit trail."""
 
-from gonghui.audit import AuditEntry, AuditQuery
+from gonghui.audit import AuditHistory, AuditQuery
 from services.gateway.policy import ADMIN, AUDIT, MEMBERS, OFFICE, PERSONAL
 from services.gateway.routing import arg, lookup, member_unit, path, read, write
 from services.organization import schemas as s
@@ -137,6 +137,6 @@ ROUTES = [
          summary="Export units or members in the import layout"),
     # ------------------------------------------------------------ audit trail
     read("/audit/organization/<entity_type>/<entity_id>", "organization.audit_history",
-         AUDIT, args=AuditQuery, result=AuditEntry, paged=True, tag="audit",
+         AUDIT, args=AuditQuery, result=AuditHistory, tag="audit",
          summary="Who changed a record of organization, and what"),
 ]
