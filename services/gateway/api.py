@@ -56,7 +56,7 @@ def gather(route, values, request):
         found.update(arguments.query_arguments(route.args, MultiDict(
             [(k, v) for k, vs in query.items() for v in vs])))
     else:
-        body = arguments.body_arguments(http)
+        body = arguments.body_arguments(http, route.args)
         clash = {k: ["given in the path"] for k in body if k in values and body[k] != values[k]}
         if clash:
             raise ValidationError("the body disagrees with the path", clash)
@@ -192,7 +192,8 @@ def file_response(route, result):
     page = route.content.startswith("text/html")
     if isinstance(result, dict) and "content_base64" in result:
         data = base64.b64decode(result["content_base64"])
-        name = result.get("filename") or "download"
+        name = result.get("filename") or ".".join(
+            str(result[k]) for k in ("kind", "file_format") if result.get(k)) or "download"
     else:
         data = (result if isinstance(result, str) else json.dumps(result)).encode()
         name = None

@@ -116,6 +116,9 @@ def _operation(plugin, route):
             body = route.args(exclude=exclude) if exclude else route.args
             operation["requestBody"] = {"required": True, "content": {
                 "application/json": {"schema": body}}}
+            if "content_base64" in route.args().fields:
+                operation["requestBody"]["content"]["multipart/form-data"] = {
+                    "schema": _upload_form(route.args, exclude)}
     if route.paged:
         operation["parameters"] += [
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
@@ -131,6 +134,27 @@ def _operation(plugin, route):
     operation["responses"] = {**_success(route), **_problems(401, 403, 404, 409, 422, 429,
                                                              503)}
     return operation
+
+
+def _upload_form(schema_cls, exclude):
+    """A form upload of the same arguments: the file instead of ``content_base64``; the
+    format taken from the file's name when the form does not say."""
+    properties = {"file": {"type": "string", "format": "binary"}}
+    for name, field in schema_cls().fields.items():
+        if name in exclude or name == "content_base64" or field.dump_only:
+            continue
+        kind = ("boolean" if isinstance(field, fields.Boolean) else
+                "integer" if isinstance(field, fields.Integer) else "string")
+        properties[name] = {"type": kind}
+        choices = getattr(getattr(field, "validate", None), "choices", None)
+        for validator in field.validators:
+            choices = getattr(validator, "choices", choices)
+        if choices:
+            properties[name]["enum"] = list(choices)
+    required = ["file"] + [n for n, f in schema_cls().fields.items()
+                           if f.required and n not in ("content_base64", "file_format")
+                           and n not in exclude]
+    return {"type": "object", "properties": properties, "required": required}
 
 
 def _success(route):

@@ -359,3 +359,38 @@ def test_the_audit_trail_of_a_unit(stack):
     assert body["total"] >= 2 and body["limit"] == 5
     assert body["entries"][0]["action"] == "organization.unit_renamed"
     assert body["entries"][0]["actor"] == {"kind": "admin", "id": "ADMIN01"}
+
+
+def test_an_office_uploads_its_members_file_and_downloads_the_export(stack):
+    import csv
+    import io
+
+    from openpyxl import Workbook, load_workbook
+
+    admin = admin_session(stack)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["工号", "姓名", "性别", "单位编码", "入会日期"])
+    sheet.append(["UP0001", "上传甲", "男", "XNY-JG", "2021-03-01"])
+    sheet.append(["UP0002", "上传乙", "火星", "NO-SUCH-UNIT", "2021-03-01"])
+    upload = io.BytesIO()
+    book.save(upload)
+    files = {"file": ("members.xlsx", upload.getvalue(),
+                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
+    dry = admin.post("/api/v1/imports", data={"kind": "members", "dry_run": "true"},
+                     files=files)
+    assert dry.status_code == 200, dry.text
+    report = dry.json()
+    assert {p["line"] for p in report["problems"]} == {3}, report
+    assert report["dry_run"] and report["created"] == 0
+    problem(admin.post("/api/v1/imports", data={"kind": "members"}), 422)  # no file
+    export = admin.get("/api/v1/exports/members.xlsx")
+    assert export.status_code == 200
+    assert export.headers["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "members.xlsx" in export.headers["Content-Disposition"]
+    rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))
+    assert len(rows) - 1 == len(stack["members"])
+    as_csv = admin.get("/api/v1/exports/units.csv")
+    assert as_csv.headers["Content-Type"].startswith("text/csv")
+    codes = [r[0] for r in csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig")))]
+    assert "XNY-JG" in codes

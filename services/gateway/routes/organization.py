@@ -10,6 +10,8 @@ from services.organization import schemas as s
 UNITS, MEMBERS_TAG, TERMS, WORK, RULES = ("units", "members", "terms", "gatherings",
                                            "regulations")
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 # A regulation's issuing unit, asked of organization before the policy decides.
 REGULATION_UNIT = lookup("organization.regulation_history", "regulation_id", "issuing_unit_id")
 
@@ -131,10 +133,18 @@ ROUTES = [
     # ------------------------------------------------------------ imports and exports
     write("POST", "/imports", "organization.import_file", ADMIN, args=s.ImportFile,
           result=s.ImportOut, tag=MEMBERS_TAG, summary="Import units or members from an "
-          ".xlsx or .csv file: a dry run lists every bad row; then apply"),
+          ".xlsx or .csv file (JSON with the file in base64, or a multipart form upload with "
+          "fields kind, dry_run and the file): a dry run lists every bad row; then apply"),
     read("/exports/<kind>/<file_format>", "organization.export_file", AUDIT,
          args=s.ExportFile, result=s.ExportOut, tag=MEMBERS_TAG,
-         summary="Export units or members in the import layout"),
+         summary="Export units or members in the import layout (base64 in JSON)"),
+    read("/exports/<kind>.xlsx", "organization.export_file", AUDIT, args=s.ExportFile,
+         fixed={"file_format": "xlsx"}, content=XLSX, tag=MEMBERS_TAG,
+         operation_id="organization_export_xlsx",
+         summary="Download units or members as an Excel workbook (.xlsx)"),
+    read("/exports/<kind>.csv", "organization.export_file", AUDIT, args=s.ExportFile,
+         fixed={"file_format": "csv"}, content="text/csv; charset=utf-8", tag=MEMBERS_TAG,
+         operation_id="organization_export_csv", summary="Download units or members as CSV"),
     # ------------------------------------------------------------ audit trail
     read("/audit/organization/<entity_type>/<entity_id>", "organization.audit_history",
          AUDIT, args=AuditQuery, result=AuditHistory, tag="audit",
