@@ -45,11 +45,11 @@ def json_response(value, status=200, headers=None):
                     headers=headers or {}, content_type="application/json")
 
 
-def gather(route, values, request):
+def gather(route, values, exchange):
     """The RPC's arguments from the path, the query (reads) or the body (writes), and
     those the route sets (which the request may not set otherwise)."""
     found = {}
-    http = request.http
+    http = exchange.http
     if route.method in ("GET", "DELETE", "HEAD"):
         query = {k: v for k, v in http.args.lists() if not (route.paged and k in ("limit",
                                                                                  "offset"))}
@@ -70,37 +70,42 @@ def gather(route, values, request):
     return found
 
 
-def _unit_of(source, args, request):
+def _unit_of(source, args, exchange):
     if source is None:
         return None
     if source.where == "member_unit":
-        known = request.db.get(directory.DirectoryMember, args.get(source.name) or 0)
+        known = exchange.db.get(directory.DirectoryMember, args.get(source.name) or 0)
         return known.unit_id if known is not None else None
     if source.where == "lookup":
         key = args.get(source.name)
         if key is None:
             return None
-        record = request.call(source.rpc, LOOKUP_ACTOR, {source.argument or source.name: key})
+        record = exchange.call(source.rpc, LOOKUP_ACTOR, {source.argument or source.name: key})
         return record.get(source.field) if isinstance(record, dict) else None
     value = args.get(source.name)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def target_of(route, args, request):
+def _units_from(db, unit_id):
+    """The unit and the units above it, nearest first (from the read model)."""
+    return tuple(directory.ancestor_ids(db, unit_id))
+
+
+def target_of(route, args, exchange):
     """The unit (with its ancestors) and the member the request concerns."""
-    unit_id = _unit_of(route.unit, args, request)
+    unit_id = _unit_of(route.unit, args, exchange)
     member_id = None
     if route.member is not None:
-        member_id = _unit_of(route.member, args, request)
+        member_id = _unit_of(route.member, args, exchange)
     elif route.self_member is not None:
         # The caller's own act or data: the target is the caller (a member naming someone
         # else is refused by fill_self, 403).
-        member_id = request.principal.member_id
+        member_id = exchange.principal.member_id
     if unit_id is None and member_id is not None:
-        known = request.db.get(directory.DirectoryMember, member_id)
+        known = exchange.db.get(directory.DirectoryMember, member_id)
         unit_id = known.unit_id if known is not None else None
     if unit_id is not None:
-        units = tuple(directory.ancestor_ids(request.db, unit_id))
+        units = _units_from(exchange.db, unit_id)
     elif any(s is not None and args.get(s.name) is not None for s in (route.unit, route.member)):
         units = UNKNOWN_UNIT  # named, but unknown here: in no one's subtree
     else:
@@ -108,10 +113,10 @@ def target_of(route, args, request):
     return Target(units, member_id)
 
 
-def scope_list(route, args, request):
+def scope_list(route, args, exchange):
     """A list over a subtree: an officer who names no unit gets their union's; one who
     serves several unions must name one."""
-    roots = visible_roots(request.principal)
+    roots = visible_roots(exchange.principal)
     if route.scope is None or roots is None or args.get(route.scope) is not None:
         return
     if len(roots) == 1:
@@ -147,34 +152,34 @@ def enabled(value):
     return str(value).strip().lower() in ("true", "1", "yes", "on")
 
 
-def run(route, values, request):
+def run(route, values, exchange):
     """The answer to the request (a werkzeug Response), or one of the typed errors. A route
     that depends on a setting (``route.setting``) does not exist while the setting is off."""
-    if route.setting is not None and not enabled(request.settings.get(route.setting)):
+    if route.setting is not None and not enabled(exchange.settings.get(route.setting)):
         raise Refused(404, "not found")
-    args = gather(route, values, request)
+    args = gather(route, values, exchange)
     limit = offset = None
     if route.paged:
-        limit, offset = arguments.page_arguments(request.http.args)
-    scope_list(route, args, request)
+        limit, offset = arguments.page_arguments(exchange.http.args)
+    scope_list(route, args, exchange)
     try:
-        target = target_of(route, args, request)
+        target = target_of(route, args, exchange)
     except NotFound:
         raise Refused(404, "not found") from None
-    decision = decide(request.principal, route.action, target)
+    decision = decide(exchange.principal, route.action, target)
     for source in route.also:
         if not decision.allowed:
             break
-        unit_id = _unit_of(source, args, request)
+        unit_id = _unit_of(source, args, exchange)
         if unit_id is not None:
-            more = Target(tuple(directory.ancestor_ids(request.db, unit_id)))
-            decision = decide(request.principal, route.action, more)
+            more = Target(_units_from(exchange.db, unit_id))
+            decision = decide(exchange.principal, route.action, more)
     if not decision.allowed:
         raise Refused(decision.status, decision.reason)
-    fill_self(route, args, request.principal)
+    fill_self(route, args, exchange.principal)
     if route.paged:
         args.update(limit=limit + 1, offset=offset)
-    result = request.call(route.rpc, actor_for(decision, request.principal), args)
+    result = exchange.call(route.rpc, actor_for(decision, exchange.principal), args)
     if isinstance(result, Response):
         return result
     if route.paged:

@@ -20,8 +20,8 @@ OPERATIONS = {}
 
 def operation(args, result=None, many=False):
     def register(fn):
-        def run(request, actor, given):
-            value = fn(request, actor, **load_arguments(args, (), given))
+        def run(exchange, actor, given):
+            value = fn(exchange, actor, **load_arguments(args, (), given))
             if result is None or isinstance(value, Response):
                 return value
             return shared(result).dump(value, many=many)
@@ -33,8 +33,8 @@ def operation(args, result=None, many=False):
     return register
 
 
-def call(operation_name, request, actor, given):
-    return OPERATIONS[operation_name](request, actor, given)
+def call(operation_name, exchange, actor, given):
+    return OPERATIONS[operation_name](exchange, actor, given)
 
 
 def _member_by_login(db, login):
@@ -48,40 +48,40 @@ def _member_by_login(db, login):
 
 
 @operation(s.Login, s.SessionOut)
-def login(request, actor, login, password):
-    db, address = request.db, identity.client_address(
-        request.http, request.settings.get("TRUSTED_PROXIES"))
+def login(exchange, actor, login, password):
+    db, address = exchange.db, identity.client_address(
+        exchange.http, exchange.settings.get("TRUSTED_PROXIES"))
     employee_no = _member_by_login(db, login)
     accounts.check_rate(db, employee_no, address)
     try:
         account = accounts.check_password(db, employee_no, password)
     except accounts.NotAuthenticated:
         accounts.record_attempt(db, employee_no, address, False)
-        request.keep_changes = True  # the failure counts even though the request fails
+        exchange.keep_changes = True  # the failure counts even though the request fails
         raise
     accounts.record_attempt(db, employee_no, address, True)
     opened = accounts.open_session(db, account, address)
-    request.set_cookies.append((identity.SESSION_COOKIE, opened.cookie, True))
-    request.set_cookies.append((identity.CSRF_COOKIE, opened.csrf_token, False))
+    exchange.set_cookies.append((identity.SESSION_COOKIE, opened.cookie, True))
+    exchange.set_cookies.append((identity.CSRF_COOKIE, opened.csrf_token, False))
     return {"employee_no": account.employee_no, "csrf_token": opened.csrf_token,
             "expires_at": opened.expires_at}
 
 
 @operation(s.NoArguments)
-def logout(request, actor):
-    if request.web_session is None:
+def logout(exchange, actor):
+    if exchange.web_session is None:
         raise ValidationError("no session to end", {"_session": ["not logged in by cookie"]})
-    accounts.revoke_session(request.db, request.web_session)
-    request.clear_cookies.extend([identity.SESSION_COOKIE, identity.CSRF_COOKIE])
+    accounts.revoke_session(exchange.db, exchange.web_session)
+    exchange.clear_cookies.extend([identity.SESSION_COOKIE, identity.CSRF_COOKIE])
     return Response(status=204)
 
 
 @operation(s.NoArguments, s.Me)
-def me(request, actor):
-    principal = request.principal
+def me(exchange, actor):
+    principal = exchange.principal
     name = None
     if principal.member_id is not None:
-        member = request.db.get(DirectoryMember, principal.member_id)
+        member = exchange.db.get(DirectoryMember, principal.member_id)
         name = member.name if member is not None else None
     return {"kind": principal.kind, "employee_no": principal.employee_no,
             "member_id": principal.member_id, "unit_id": principal.unit_id, "name": name,
@@ -91,65 +91,65 @@ def me(request, actor):
 
 
 @operation(s.SetPassword)
-def set_password(request, actor, employee_no, code, password):
-    db, address = request.db, identity.client_address(
-        request.http, request.settings.get("TRUSTED_PROXIES"))
+def set_password(exchange, actor, employee_no, code, password):
+    db, address = exchange.db, identity.client_address(
+        exchange.http, exchange.settings.get("TRUSTED_PROXIES"))
     accounts.check_rate(db, employee_no, address)
     try:
         accounts.set_password_with_code(db, employee_no, code, password)
     except accounts.NotAuthenticated:
         accounts.record_attempt(db, employee_no, address, False)
-        request.keep_changes = True
+        exchange.keep_changes = True
         raise
     return Response(status=204)
 
 
 @operation(s.IssueCode, s.CodeOut)
-def issue_code(request, actor, member_id):
-    member = request.db.get(DirectoryMember, member_id)
+def issue_code(exchange, actor, member_id):
+    member = exchange.db.get(DirectoryMember, member_id)
     if member is None or not member.employee_no:
         raise NotFound(f"member {member_id} not found", {"member_id": ["not found"]})
-    code, expires = accounts.issue_code(request.db, member.employee_no, str(actor))
-    record_change(request.db, actor, "gateway.login_code_issued", ("member", member_id),
+    code, expires = accounts.issue_code(exchange.db, member.employee_no, str(actor))
+    record_change(exchange.db, actor, "gateway.login_code_issued", ("member", member_id),
                   {"employee_no": member.employee_no})
     return {"employee_no": member.employee_no, "code": code, "expires_at": expires}
 
 
 @operation(s.NoArguments, s.TokenOut, many=True)
-def list_tokens(request, actor):
-    return request.db.scalars(select(ApiToken).order_by(ApiToken.id)).all()
+def list_tokens(exchange, actor):
+    return exchange.db.scalars(select(ApiToken).order_by(ApiToken.id)).all()
 
 
 @operation(s.CreateToken, s.NewTokenOut)
-def create_token(request, actor, name, access, unit_id):
-    row, secret = accounts.create_token(request.db, name, access, unit_id, str(actor))
-    record_change(request.db, actor, "gateway.token_created", ("api_token", row.id),
+def create_token(exchange, actor, name, access, unit_id):
+    row, secret = accounts.create_token(exchange.db, name, access, unit_id, str(actor))
+    record_change(exchange.db, actor, "gateway.token_created", ("api_token", row.id),
                   {"name": name, "access": access, "unit_id": unit_id})
     fields = shared(s.TokenOut).fields
     return {**{name: getattr(row, name) for name in fields}, "token": secret}
 
 
 @operation(s.TokenId, s.TokenOut)
-def revoke_token(request, actor, token_id):
-    row = accounts.revoke_token(request.db, token_id)
-    record_change(request.db, actor, "gateway.token_revoked", ("api_token", token_id), {})
+def revoke_token(exchange, actor, token_id):
+    row = accounts.revoke_token(exchange.db, token_id)
+    record_change(exchange.db, actor, "gateway.token_revoked", ("api_token", token_id), {})
     return row
 
 
 @operation(s.Grant, s.AccountOut)
-def grant(request, actor, employee_no, is_admin, is_auditor):
-    account = accounts.account_for(request.db, employee_no, create=True)
+def grant(exchange, actor, employee_no, is_admin, is_auditor):
+    account = accounts.account_for(exchange.db, employee_no, create=True)
     changes = {}
     for name, value in (("is_admin", is_admin), ("is_auditor", is_auditor)):
         if value is not None and getattr(account, name) != value:
             setattr(account, name, value)
             changes[name] = value
     if changes:
-        record_change(request.db, actor, "gateway.account_granted", ("account", employee_no),
+        record_change(exchange.db, actor, "gateway.account_granted", ("account", employee_no),
                       changes)
     return account
 
 
 @operation(s.NoArguments, s.AccountOut, many=True)
-def list_accounts(request, actor):
-    return request.db.scalars(select(Account).order_by(Account.employee_no)).all()
+def list_accounts(exchange, actor):
+    return exchange.db.scalars(select(Account).order_by(Account.employee_no)).all()

@@ -13,8 +13,8 @@ from services.activities.service import ActivitiesService
 from services.gateway.policy import SELF
 from services.gateway.routes import activities as activity_routes
 from services.notifications.service import NotificationsService
-from tests.service.test_gateway_access import admin_session, person_session, problem, stack  # noqa: F401
-from tests.support.gateway import wait_for_read_models
+from tests.service.test_gateway_access import admin_session, person_session, stack  # noqa: F401
+from tests.support.gateway import problem, wait_for_read_models
 
 CHAIR, OTHER_CHAIR = "XN0007", "XN0019"  # chairs of 机关工会 (XNY-JG) and 神木光伏电站
 FIRST, SECOND, OUTSIDER = "XN0012", "XN0011", "XN0020"  # two of XNY-JG, one of XNY-SMGF

@@ -17,15 +17,9 @@ from deploy.demo.organization import load_demo
 from services.deeds.service import DeedsService
 from services.gateway.service import GatewayService
 from services.organization.service import OrganizationService
-from tests.service.test_gateway_access import (
-    Client,
-    admin_session,
-    person_session,
-    problem,
-    web_port,
-)
+from tests.service.test_gateway_access import admin_session, person_session
 from tests.support.bad_input import database_snapshot
-from tests.support.gateway import wait_for_read_models
+from tests.support.gateway import Client, problem, wait_for_read_models, web_port
 
 API = "/api/v1"
 MEMBER, OTHER_MEMBER = "XN0012", "XN0013"  # plain members of 机关工会 (XNY-JG)

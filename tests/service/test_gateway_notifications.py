@@ -15,11 +15,9 @@ from services.notifications.service import NotificationsService
 from tests.service.test_gateway_access import (  # noqa: F401 - stack is a fixture
     admin_session,
     person_session,
-    problem,
     stack,
-    wait_until,
 )
-from tests.support.gateway import wait_for_read_models
+from tests.support.gateway import problem, wait_for_read_models, wait_until
 
 CHAIR, ME, COLLEAGUE = "XN0007", "XN0012", "XN0011"  # of 机关工会 (XNY-JG)
 REGULATIONS = {"【制度发布】职工休息室管理办法", "【制度发布】倒班宿舍管理办法"}

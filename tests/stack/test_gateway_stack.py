@@ -14,8 +14,8 @@ from deploy.demo import accounts as demo_accounts
 from deploy.demo.deeds import ARTICLE_DATE
 from services.gateway.openapi import openapi_path
 from services.gateway.routes import ROUTES
-from tests.service.test_gateway_access import Client, problem
 from tests.stack.test_stack_up import START_TIMEOUT, gonghui, stack  # noqa: F401 - fixture
+from tests.support.gateway import Client, problem
 
 
 def test_the_demo_chair_uses_the_api_of_the_stack_as_gonghui_up_starts_it(stack, monkeypatch):  # noqa: F811

@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 import requests
 import sqlalchemy
-from nameko.web.server import WebServer
 
 from deploy import cli, infra
 from deploy.demo import accounts as demo_accounts
@@ -34,9 +33,9 @@ from services.gateway.service import GatewayService
 from services.notifications.service import NotificationsService
 from services.organization import importer
 from services.organization.service import OrganizationService
-from tests.service.test_gateway_access import wait_until
 from tests.support.bad_input import database_snapshot
 from tests.support.deeds_helpers import wait_for_directory
+from tests.support.gateway import wait_until, web_port
 
 ROOT = Path(__file__).resolve().parents[2]
 GONGHUI = str(Path(sys.executable).with_name("gonghui"))
@@ -259,11 +258,6 @@ class OrganizationOn1December2030(OrganizationService):
     """The organization service as it is on 1 December 2030 (its health's date only)."""
 
     check_health = HealthCheck(today=lambda: ON_1_DECEMBER_2030)
-
-
-def web_port(container):
-    server = next(e for e in container.subextensions if isinstance(e, WebServer))
-    return server._sock.getsockname()[1]
 
 
 def test_health_warns_of_next_years_holidays_and_stays_ok(

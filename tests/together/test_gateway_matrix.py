@@ -12,7 +12,6 @@ expected status (401, 403 or 404), the service never called, and no database or 
 changed. The cases are checked to cover every route of the tables the matrix claims
 (``MATRIX_TABLES``)."""
 
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -42,7 +41,7 @@ from services.gateway.routes import organization as organization_routes
 from services.gateway.service import GatewayService
 from services.notifications.service import NotificationsService
 from services.organization.service import OrganizationService
-from tests.service.test_gateway_access import PASSWORD, Client, web_port
+from tests.support.gateway import PASSWORD, Client, wait_for_read_models, web_port
 from tests.support.notifications import SECRETS_KEY
 
 CALLERS = ("admin", "officer_in", "officer_out", "member_self", "member_other", "auditor",
@@ -290,13 +289,7 @@ def matrix_world(start_service, rpc, databases, monkeypatch):
                                               issuing_unit_id=units[code],
                                               body="……")["id"]
                       for p, code in (("in", "XNY-JG"), ("out", "XNY-SMGF"))}
-        expected_status = org.directory_status()
-        keys = ("units", "unions", "members", "roles")
-        deadline = time.monotonic() + 60
-        while {k: proxy.gateway.directory_status()[k] for k in keys} != {
-                k: expected_status[k] for k in keys}:
-            assert time.monotonic() < deadline, "the gateway's read model did not catch up"
-            time.sleep(0.2)
+        wait_for_read_models(proxy, ["gateway"], timeout=60)
     base = f"http://127.0.0.1:{web_port(gateway)}"
     engines = {name: create_engine(url) for name, url in databases.items()}
     sessions = {}

@@ -18,6 +18,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from deploy.demo.organization import load_demo
@@ -27,7 +28,7 @@ from services.gateway import accounts
 from services.gateway.service import GatewayService
 from services.notifications.service import NotificationsService
 from services.organization.service import OrganizationService
-from tests.service.test_gateway_access import PASSWORD, web_port
+from tests.support.gateway import PASSWORD, web_port
 from tests.support.notifications import SECRETS_KEY
 
 EXAMPLES = int(os.environ.get("GONGHUI_FUZZ_EXAMPLES", "4"))
@@ -43,8 +44,6 @@ def live_gateway(start_service, rpc, databases):
     gateway = start_service(GatewayService, RPC_TIMEOUT=10)
     with rpc() as proxy:
         load_demo(proxy)
-    from sqlalchemy import create_engine
-
     engine = create_engine(databases["gateway"])
     with Session(engine) as db:
         account = accounts.account_for(db, "FUZZ01", create=True)
