@@ -28,6 +28,7 @@ Command line::
 """
 
 import argparse
+import dataclasses
 import json
 import re
 import sys
@@ -318,6 +319,7 @@ COMPOSE_SERVICE = """\
     command: ["gonghui", "migrate", "<<name>>"]
     environment:
       DATABASE_URL: <<database_url>>
+<<migration_environment>>
     depends_on:
       db-setup:
         condition: service_completed_successfully
@@ -355,6 +357,17 @@ COMPOSE_SERVICE = """\
 """
 
 
+def migration_spec(spec):
+    """The spec as its migration job sees it: only the environment its migrations read
+    (``ServiceSpec.migration_environment``)."""
+    missing = [n for n in spec.migration_environment if n not in spec.environment]
+    if missing:
+        raise ManifestError(f"{spec.name}: migration_environment names {missing}, which its "
+                            "environment does not set")
+    return dataclasses.replace(spec, environment={
+        n: spec.environment[n] for n in spec.migration_environment})
+
+
 def _values(spec):
     upper = spec.name.upper()
     return {"name": spec.name, "NAME": upper, "port": spec.http_port, "module": spec.module,
@@ -373,7 +386,10 @@ def render_compose(specs=None):
                                   f"@postgres:5432/{spec.database}")
         environment = "".join(f"      {name}: {_yaml_scalar(_compose_value(template))}\n"
                               for name, template, _ in parse_environment(spec))
-        services.append(_fill(COMPOSE_SERVICE, values, {"environment": environment}))
+        migration = "".join(f"      {name}: {_yaml_scalar(_compose_value(template))}\n"
+                            for name, template, _ in parse_environment(migration_spec(spec)))
+        services.append(_fill(COMPOSE_SERVICE, values, {"environment": environment,
+                                                        "migration_environment": migration}))
     return _fill(COMPOSE, {"service_names": " ".join(s.name for s in specs), "vhost": VHOST}, {
         "db_passwords": "".join(
             _fill(COMPOSE_DB_PASSWORD, {"NAME": s.name.upper(),
@@ -580,6 +596,7 @@ spec:
                 secretKeyRef: {name: gonghui-secrets, key: <<NAME>>_DB_PASSWORD}
             - name: DATABASE_URL
               value: postgresql+psycopg2://<<name>>:$(<<NAME>>_DB_PASSWORD)@$(POSTGRES_HOST):5432/<<database>>
+<<migration_environment>>
           resources:
             requests: {cpu: 50m, memory: 128Mi}
             limits: {memory: 256Mi}
@@ -712,7 +729,9 @@ def render_k8s_broker_setup(specs=None):
 
 
 def render_k8s_service(spec):
-    return _fill(K8S_SERVICE, _values(spec), {"environment": _k8s_environment(spec)})
+    return _fill(K8S_SERVICE, _values(spec), {
+        "environment": _k8s_environment(spec),
+        "migration_environment": _k8s_environment(migration_spec(spec))})
 
 
 # ------------------------------------------------------------------ all files

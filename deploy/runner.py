@@ -39,6 +39,7 @@ in ``var/run/plan.json`` so that ``status``, ``stop`` and the CLI follow them:
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -53,7 +54,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from deploy import infra
-from deploy.manifests import local_environment
+from deploy.manifests import local_environment, migration_spec
 from deploy.services import SERVICES, VHOST, ServiceSpec
 from deploy.services import service as service_by_name
 
@@ -67,6 +68,27 @@ STABLE_SECONDS = 30.0  # a service up this long is no longer "crash looping"
 DEFAULT_MAIL_SINK_PORT = 8025
 _DB_PREFIX = re.compile(r"^([a-z][a-z0-9_]*)?$")
 
+
+
+@contextlib.contextmanager
+def migration_environment(spec, secrets):
+    """The settings a service's migrations read (``ServiceSpec.migration_environment``), in
+    this process's environment while they run: the shell's own, else the service's resolved
+    environment, else the secret generated once (``var/secrets.env``)."""
+    wanted = local_environment(migration_spec(spec), os.environ)
+    for name in spec.migration_environment:
+        if not os.environ.get(name) and not wanted.get(name) and name in spec.local_secrets:
+            wanted[name] = secrets[name]
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update({name: value for name, value in wanted.items() if value})
+    try:
+        yield wanted
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 class RunnerError(Exception):
     pass
@@ -352,8 +374,9 @@ class Runner:
             if self.migrate:
                 from gonghui.migrations import migrate
 
-                migrate(spec.name, postgres.database_url(database, password, infra.PG_HOST,
-                                                         infra.PG_PORT))
+                with migration_environment(spec, secrets):
+                    migrate(spec.name, postgres.database_url(database, password,
+                                                             infra.PG_HOST, infra.PG_PORT))
                 migrated[spec.name] = "head"
 
         mail_sink_port = self._mail_sink_port(specs)

@@ -28,6 +28,10 @@ class ServiceSpec:
     # passwords) and gives it to the process. Compose and Kubernetes take them from the
     # operator like any required setting.
     local_secrets: tuple = ()
+    # Names of its environment that its migrations read too (notifications' upgrade to 0006
+    # seals the secrets already stored, with SECRETS_KEY): the migration job of compose and
+    # Kubernetes gets them, and the local runner's migrate step.
+    migration_environment: tuple = ()
 
     @property
     def module(self):
@@ -57,7 +61,8 @@ SERVICES = [
         "DISPATCH_POLL_SECONDS": "${DISPATCH_POLL_SECONDS:-1}",
         "DELIVERY_MAX_ATTEMPTS": "${DELIVERY_MAX_ATTEMPTS:-6}",
         # the key its stored webhook and robot secrets are encrypted with (issue 12)
-        "SECRETS_KEY": "${SECRETS_KEY}"}, local_secrets=("SECRETS_KEY",)),
+        "SECRETS_KEY": "${SECRETS_KEY}"}, local_secrets=("SECRETS_KEY",),
+        migration_environment=("SECRETS_KEY",)),
     # PUBLIC_URL: where people reach the API (the OpenAPI document's server; empty: the
     # address it was asked at); PUBLIC_NOTICES: whether anonymous visitors may read the
     # public notice page; DEMO_LOGINS: whether an operator may set a person's password

@@ -4,10 +4,14 @@ the webhook and the signed robot are still signed right, lists show no secret; w
 key the service does not start; the migration seals the rows already there and opens them
 again on a downgrade."""
 
+import os
+
 import pytest
 from alembic import command
 from sqlalchemy import text
 
+from deploy import runner
+from deploy.services import service as service_by_name
 from gonghui.migrations import alembic_config, migrate
 from services.notifications import sealing
 from services.notifications.service import NotificationsService
@@ -119,3 +123,30 @@ def test_the_migration_seals_the_rows_there_and_the_downgrade_opens_them(
                   ) == sorted(plain)
     command.downgrade(alembic_config("notifications", url), "0005")
     assert stored() == sorted(plain)
+
+
+def test_the_local_runners_migrate_step_seals_with_the_key_it_generated(
+        database, monkeypatch):  # noqa: F811
+    """An upgrade to 0006 over rows already stored, as `gonghui start` runs it with no
+    SECRETS_KEY in the shell: the migration gets the key the runner generated (the one the
+    service will open them with), and the runner's own environment is left as it was."""
+    url, engine = database
+    migrate("notifications", url, "0005")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO unit_robots (unit_id, kind, webhook_url, secret) "
+                          "VALUES (1, 'dingtalk', 'https://oapi.dingtalk.com/robot/send?"
+                          "access_token=t', 'SEC0123456789')"))
+    monkeypatch.delenv(sealing.SETTING, raising=False)
+    generated = {sealing.SETTING: "generated-once-" + "0123456789abcdef" * 2}
+    with runner.migration_environment(service_by_name("notifications"), generated):
+        migrate("notifications", url, "0006")
+    assert sealing.SETTING not in os.environ
+    with engine.connect() as conn:
+        url_token, secret_token = conn.execute(text(
+            "SELECT webhook_url, secret FROM unit_robots")).one()
+    ring = sealing.keyring(generated[sealing.SETTING])
+    assert sealing.unseal(secret_token, ring) == "SEC0123456789"
+    assert sealing.unseal(url_token, ring).endswith("access_token=t")
+    # A service whose migrations read nothing of its environment gets nothing.
+    with runner.migration_environment(service_by_name("organization"), generated) as given:
+        assert given == {} and sealing.SETTING not in os.environ

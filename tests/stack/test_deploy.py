@@ -688,6 +688,18 @@ def test_a_local_secret_is_generated_once_and_the_shells_own_wins(tmp_path, monk
     assert "SECRETS_KEY=" in (ROOT / ".env.example").read_text().splitlines()
     assert compose()["services"]["notifications"]["environment"]["SECRETS_KEY"] == (
         "${SECRETS_KEY:?set SECRETS_KEY (see .env.example)}")
+    # Its migration seals the secrets already stored: its job gets the key too, and only it.
+    assert spec.migration_environment == ("SECRETS_KEY",)
+    jobs = {name: job.get("environment", {}) for name, job in compose()["services"].items()
+            if name.endswith("-migrate")}
+    assert jobs["notifications-migrate"]["SECRETS_KEY"] == (
+        "${SECRETS_KEY:?set SECRETS_KEY (see .env.example)}")
+    assert [n for n, env in jobs.items() if "SECRETS_KEY" in env] == ["notifications-migrate"]
+    k8s_job = next(d for d in yaml.safe_load_all(
+        (ROOT / "deploy" / "k8s" / "notifications.yaml").read_text()) if d["kind"] == "Job")
+    job_env = {e["name"]: e for e in k8s_job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert job_env["SECRETS_KEY"]["valueFrom"]["secretKeyRef"] == {
+        "name": "gonghui-secrets", "key": "SECRETS_KEY"}
     home = tmp_path / "home"
     r = runner.Runner(home=home)
     names = r._secret_names([spec, service_by_name("organization")])
