@@ -67,10 +67,13 @@ SERVICES = [
     # address it was asked at); PUBLIC_NOTICES: whether anonymous visitors may read the
     # public notice page; DEMO_LOGINS: whether an operator may set a person's password
     # directly (`gonghui accounts demo-password`, the demo's logins): `gonghui up` turns it on
-    # for its demo stack, nothing else should.
+    # for its demo stack, nothing else should. TRUSTED_PROXIES: the addresses of the reverse
+    # proxies in front of it (comma separated), the only ones whose X-Forwarded-For it
+    # believes (the per-address login limit counts the client's address, not the proxy's).
     ServiceSpec("gateway", 8100, environment={
         "PUBLIC_URL": "${PUBLIC_URL:-}", "PUBLIC_NOTICES": "${PUBLIC_NOTICES:-false}",
-        "DEMO_LOGINS": "${DEMO_LOGINS:-false}"}, publishes_events=False, ticks=False),
+        "DEMO_LOGINS": "${DEMO_LOGINS:-false}", "TRUSTED_PROXIES": "${TRUSTED_PROXIES:-}"},
+        publishes_events=False, ticks=False),
 ]
 
 PLANNED_SERVICES = []

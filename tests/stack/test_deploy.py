@@ -542,6 +542,22 @@ def test_nameko_config_takes_what_the_deployments_set():
         assert int(limit.group(1)) == broker.DEFAULT_DELIVERY_LIMIT
 
 
+# Settings a service reads from its process environment itself, not from its nameko config.
+READ_FROM_THE_ENVIRONMENT = {"SECRETS_KEY"}  # services/notifications/sealing.py setting_of
+
+
+def test_every_setting_a_deployment_gives_reaches_the_services_config():
+    """A name in a service's ``environment`` (deploy/services.py) that deploy/nameko.yaml
+    does not read would reach the process and never the service (``self.config``): the
+    operator's setting silently ignored."""
+    read = set(re.findall(r"^([A-Z_]+): \$\{\1[:}]", (ROOT / "deploy" / "nameko.yaml")
+                          .read_text(), flags=re.M))
+    ignored = {(spec.name, name) for spec in SERVICES for name in spec.environment
+               if name not in read | READ_FROM_THE_ENVIRONMENT}
+    assert ignored == set()
+    assert "TRUSTED_PROXIES" in service_by_name("gateway").environment
+
+
 # --------------------------------------------------------------------- databases, secrets
 
 
