@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from nameko.extensions import DependencyProvider
 
+from gonghui.clock import today
 from gonghui.errors import Forbidden
 
 ACTOR_KINDS = ("member", "officer", "admin", "auditor", "operator", "system", "service")
@@ -60,6 +61,16 @@ def require_self(actor, employee_no):
         raise Forbidden("a member acts only as themselves",
                         {"member_id": ["not the calling member"]})
     return actor
+
+
+def require_today(actor, day, field):
+    """A member's own act is dated today (China's business date): a member does not choose
+    its date — an objection dated back into a window that has closed, a vote or an idea
+    dated into another quarter. An office recording a member's act from paper may."""
+    if actor.kind == "member" and day != today():
+        raise Forbidden("a member's own act is dated today",
+                        {field: [f"today ({today().isoformat()}) when a member acts"]})
+    return day
 
 
 class CurrentActor(DependencyProvider):

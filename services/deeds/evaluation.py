@@ -9,7 +9,7 @@ data, aggregate, actor=None, changes=None)``, ``work.actor()``, ``work.lookup``,
 """
 
 from gonghui import directory
-from gonghui.actor import SYSTEM_TICK, require_self
+from gonghui.actor import SYSTEM_TICK, require_self, require_today
 from gonghui.errors import Conflict, NotFound, get_or_not_found
 from gonghui.events import record_change
 from services.deeds import events, queries, rules
@@ -31,6 +31,7 @@ def set_weights(work, new_weights):
 def vote_satisfaction(work, item_id, member_id, score, voted_on):
     item = get_or_not_found(work.db, Item, item_id, "item")
     require_self(work.actor(), directory.member(work.db, member_id).employee_no)
+    require_today(work.actor(), voted_on, "voted_on")
     rules.check_item_step("vote", item.status)
     if queries.has_voted(work.db, item_id, member_id):
         raise Conflict("the member has voted on this item", {"member_id": ["voted"]})

@@ -7,7 +7,7 @@ data, aggregate, actor=None, changes=None)``, ``work.actor()`` and ``work.lookup
 """
 
 from gonghui import directory
-from gonghui.actor import require_self
+from gonghui.actor import require_self, require_today
 from gonghui.errors import Forbidden, ValidationError, get_or_not_found
 from services.deeds import events, items, payloads, queries, rules
 from services.deeds.models import Idea
@@ -21,6 +21,7 @@ def submit_idea(work, title, description, focus_area, submitter_unit_id, submitt
     actor = work.actor()
     if actor.kind == "member":
         require_self(actor, member.employee_no if member else None)
+        require_today(actor, submitted_on, "submitted_on")
         if submitter_unit_id not in (None, member.unit_id):
             raise Forbidden("a member's idea comes from their own unit",
                             {"submitter_unit_id": ["not the calling member's unit"]})

@@ -12,7 +12,7 @@ data, aggregate, actor=None, changes=None)``, ``work.lookup``, ``work.settings``
 import base64
 
 from gonghui import directory
-from gonghui.actor import SYSTEM_TICK, require_self
+from gonghui.actor import SYSTEM_TICK, require_self, require_today
 from gonghui.errors import Conflict, get_or_not_found
 from services.deeds import documents, events, items, payloads, queries, rules
 from services.deeds.models import Item, Notice, Objection
@@ -43,6 +43,7 @@ def raise_objection(work, notice_id, item_id, member_id, reason, raised_on):
     """A member objects as themselves (an officer or the platform may record a member's)."""
     notice = get_or_not_found(work.db, Notice, notice_id, "notice")
     require_self(work.actor(), directory.member(work.db, member_id).employee_no)
+    require_today(work.actor(), raised_on, "raised_on")
     rules.check_objection_window(notice.status, notice.closes_on, raised_on)
     if item_id not in notice.item_ids:
         raise Conflict("the item is not on this notice", {"item_id": ["not noticed here"]})

@@ -22,9 +22,10 @@ def snapshot(url):
 
 
 @pytest.fixture
-def world(start_service, rpc, databases):
+def world(start_service, rpc, databases, monkeypatch):
     """An item completed in the second quarter of 2021, on the notice open from 1 July, and
-    two plain members of the same unit."""
+    two plain members of the same unit; deeds' business date is 2 July 2021."""
+    monkeypatch.setenv("GONGHUI_TODAY", "2021-07-02")
     start_service(OrganizationService)
     start_service(DeedsService)
     with rpc() as proxy:
@@ -66,6 +67,14 @@ def test_a_member_votes_objects_and_proposes_only_as_themselves(world, rpc):
             lambda: deeds.submit_idea(**idea),  # an idea of no member: not a member's to make
             lambda: deeds.submit_idea(**idea, submitter_member_id=a["id"],
                                       submitter_unit_id=world["other_unit"]),
+            # As themselves, but dated by themselves: a member's act is dated today.
+            lambda: deeds.vote_satisfaction(item_id=item["id"], member_id=a["id"], score=1,
+                                            voted_on="2021-06-30"),
+            lambda: deeds.raise_objection(notice_id=notice["id"], item_id=item["id"],
+                                          member_id=a["id"], reason="不属实",
+                                          raised_on="2021-07-01"),
+            lambda: deeds.submit_idea(**{**idea, "submitted_on": "2021-03-31"},
+                                      submitter_member_id=a["id"]),
         ]
         for call in refused:
             with pytest.raises(Forbidden):
@@ -78,8 +87,8 @@ def test_a_member_votes_objects_and_proposes_only_as_themselves(world, rpc):
             deeds.vote_satisfaction(item_id=item["id"], member_id=a["id"], score=5,
                                     voted_on="2021-07-02")
         objection = deeds.raise_objection(notice_id=notice["id"], item_id=item["id"],
-                                          member_id=a["id"], reason="二号楼热水仍不稳定",
-                                          raised_on="2021-07-02")
+                                          member_id=a["id"], reason="二号楼热水仍不稳定")
+        assert objection["raised_on"] == "2021-07-02"  # no date given: today
         assert (objection["member_id"], objection["owner_unit_id"]) == (a["id"], world["unit"])
         mine = deeds.submit_idea(**idea, submitter_member_id=a["id"])
         assert (mine["submitter_member_id"], mine["submitter_unit_id"]) == (a["id"],
@@ -95,8 +104,9 @@ def test_a_member_votes_objects_and_proposes_only_as_themselves(world, rpc):
     after = snapshot(world["url"])
     assert after["votes"] == [(item["id"], a["id"], 4)]
     assert after["reports"] == before["reports"]
-    # An officer may still record a member's vote or objection (a paper form, say).
+    # An officer may still record a member's vote or objection (a paper form, say), of an
+    # earlier day.
     with rpc() as officer:
         officer.deeds.vote_satisfaction(item_id=item["id"], member_id=b["id"], score=3,
-                                        voted_on="2021-07-02")
+                                        voted_on="2021-07-01")
     assert len(snapshot(world["url"])["votes"]) == 2

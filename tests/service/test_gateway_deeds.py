@@ -67,8 +67,9 @@ def chair_of(stack, code):
     return next(no for no, m in stack["members"].items() if m["id"] == chair["member_id"])
 
 
-def test_a_member_proposes_objects_and_votes_as_themselves_only(deeds_stack):
+def test_a_member_proposes_objects_and_votes_as_themselves_only(deeds_stack, monkeypatch):
     stack = deeds_stack
+    monkeypatch.setenv("GONGHUI_TODAY", WINDOW_OPEN.isoformat())  # deeds' business date
     me, other = stack["members"][MEMBER], stack["members"][OTHER_MEMBER]
     admin = admin_session(stack)
     member = person_session(stack, admin, MEMBER)
@@ -109,12 +110,18 @@ def test_a_member_proposes_objects_and_votes_as_themselves_only(deeds_stack):
     problem(member.post(f"{API}/deed-items/{voted}/votes", json={**vote, "score": 5}), 409)
     listed = admin.get(f"{API}/notices/{notice['id']}/objections").json()["items"]
     assert [(o["item_id"], o["member_id"]) for o in listed] == [(objected, me["id"])]
-    # The window closes (5 working days): no objection after it, nor one dated inside it.
+    # The window closes (5 working days): no objection after it, and a member may not date
+    # one back inside it (a member's own act is dated today).
     demo_deeds.simulate(stack["proxy"], stack["items"], date(2021, 7, 3), date(2021, 7, 12))
+    monkeypatch.setenv("GONGHUI_TODAY", "2021-07-12")
     assert open_notice(member)["status"] == "closed"
-    for day in ("2021-07-12", WINDOW_OPEN.isoformat()):
-        problem(member.post(f"{API}/notices/{notice['id']}/objections", json={
-            **objection, "item_id": voted, "raised_on": day}), 409)
+    late = {"item_id": voted, "reason": objection["reason"]}
+    problem(member.post(f"{API}/notices/{notice['id']}/objections", json={
+        **late, "raised_on": "2021-07-12"}), 409)
+    problem(member.post(f"{API}/notices/{notice['id']}/objections", json=late), 409)
+    dated_back = problem(member.post(f"{API}/notices/{notice['id']}/objections", json={
+        **late, "raised_on": WINDOW_OPEN.isoformat()}), 403)
+    assert "raised_on" in dated_back["errors"]
     after = deeds_rows(stack)
     assert after["objections"] == [(objected, me["id"])]
     assert after["votes"] == [(voted, me["id"])]
