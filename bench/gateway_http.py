@@ -1,0 +1,478 @@
+"""The gateway's cost over HTTP: a read and a write through the gateway, beside the same work
+as a direct RPC and a bare nameko ``@http`` hello, at 1 and 50 concurrent clients, in one run.
+
+Run from the repository root::
+
+    .venv/bin/python bench/gateway_http.py [--duration 8] [--repeats 2] [--clients 1,50]
+        [--warmup 2] [--max-rate 1500]
+
+The stack is started as operators start it (``deploy.runner.Runner``: organization,
+activities and the gateway, each its own ``nameko run`` process with its own broker user and
+database role), in its own vhost, users, databases and ports (all removed at the end, also on
+failure); the demo union (``deploy.demo.organization.load_demo``) is its data. A bare hello
+(``HelloService`` below: one nameko ``@http`` GET answering "hello", same ``max_workers``) runs
+as a fourth ``nameko run`` process. Sessions are opened directly in the gateway's database
+(``services.gateway.accounts``), as a login would leave them.
+
+- read: ``GET /api/v1/coverage`` as the chair of 机关工会 (XN0007) by session cookie: the
+  gateway fills ``unit_id`` with their union's unit and calls ``organization.coverage_report``.
+  Direct: ``organization.coverage_report(unit_id=...)`` with the actor ``officer:XN0007``.
+- write: ``POST /api/v1/activities/<id>/signups`` (body ``{}``) as a member by session cookie
+  and CSRF header: ``activities.sign_up``. Every sign-up is a new one: fresh activities for
+  each measurement (all staff, no capacity), member i's j-th sign-up is activity
+  ``(i + j) mod A`` (no two members at the same step wait on one activity's row lock).
+  Direct: ``activities.sign_up(activity_id, member_id)`` with the actor ``member:<工号>``.
+- hello: ``GET /hello`` of the bare service.
+
+HTTP load: wrk (``-t 1`` for 1 client, ``-t 2`` otherwise, ``--timeout 10s``, the gateway's
+RPC timeout) with ``bench/gateway_http.lua`` (sign-ups from a file, status counts, percentiles
+as JSON). RPC load: greenthreads in this process, each caller with its own
+``gonghui.rpc_client.cluster_rpc`` proxies (one per actor), calling back to back for the same
+duration. See bench/GATEWAY.md.
+"""
+
+import eventlet
+
+eventlet.monkey_patch()  # before anything imports socket/threading: nameko needs it
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import secrets  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from datetime import timedelta  # noqa: E402
+from importlib import metadata  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script
+
+import requests  # noqa: E402
+from eventlet.queue import LightQueue  # noqa: E402
+from nameko.web.handlers import http  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from deploy import broker, infra, postgres, runner  # noqa: E402
+from deploy.demo.organization import load_demo  # noqa: E402
+from deploy.services import SERVICES  # noqa: E402
+from gonghui.clock import today  # noqa: E402
+from gonghui.rpc_client import cluster_rpc  # noqa: E402
+from services.gateway import accounts  # noqa: E402
+from tests.stack.test_stack_up import free_port_offset  # noqa: E402
+from tests.support.gateway import wait_for_read_models  # noqa: E402
+from tests.support.servers import free_port  # noqa: E402
+
+STACK = ("organization", "activities", "gateway")
+OFFICER = "XN0007"  # chair of 机关工会 (XNY-JG), as in deploy/demo/accounts.py
+OFFICER_UNIT = "XNY-JG"
+ORGANISER_UNIT = "XNY"  # the company: its all-staff activities are open to every member
+LUA = ROOT / "bench" / "gateway_http.lua"
+WRK_TIMEOUT = "10s"  # = the gateway's RPC_TIMEOUT (deploy/nameko.yaml)
+RPC_TIMEOUT = 10
+ENDPOINTS = ("hello", "read", "write")
+
+
+class HelloService:
+    """The bare baseline: nameko's own ``@http``, nothing of the kit."""
+
+    name = "benchhello"
+
+    @http("GET", "/hello")
+    def hello(self, request):
+        return "hello"
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def percentile(values, pct):
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.tag = secrets.token_hex(3)
+        self.home = Path(tempfile.mkdtemp(prefix="gonghui-bench-gw-"))
+        self.runner = runner.Runner(
+            home=self.home, vhost=f"bench-gw-{self.tag}", user_prefix=f"benchgw{self.tag}-",
+            db_prefix=f"benchgw{self.tag}_", http_port_offset=free_port_offset(),
+            stop_timeout=20)
+        self.hello_proc = None
+        self.proxies = {}  # (caller, actor) -> an open cluster_rpc proxy
+        self.closers = []
+        self.results = []  # dicts: endpoint, path (gateway/direct/bare), clients, repeat, ...
+        self.activity_count = 0
+
+    # -------------------------------------------------------------- setup / teardown
+
+    def setup(self):
+        log(f"starting {', '.join(STACK)} (runner, home {self.home}) ...")
+        started = self.runner.start(list(STACK), timeout=180)
+        self.gateway_url = started["services"]["gateway"]["url"]
+        self.pids = {name: info["pid"] for name, info in started["services"].items()}
+        self.amqp_uri = self.runner.operator_amqp_uri()
+        self.start_hello()
+        gateway_db = make_url(infra.PG_ADMIN_URL).set(
+            database=f"gonghui_{self.runner.database_service('gateway')}")
+        self.gateway_engine = create_engine(gateway_db)
+        log("loading the demo union ...")
+        with cluster_rpc(self.amqp_uri, actor="operator:bench", timeout=60) as proxy:
+            load_demo(proxy)
+            wait_for_read_models(proxy, ["gateway", "activities"], timeout=120)
+            units = {u["code"]: u["id"] for u in proxy.organization.list_units(limit=5000)}
+            members = proxy.organization.list_members(limit=5000)
+        self.units = units
+        self.members = [m for m in members if not m.get("left_on")]
+        self.officer_cookie, _ = self.open_session(OFFICER)
+        self.member_sessions = {m["id"]: self.open_session(m["employee_no"])
+                                for m in self.members}
+        log(f"{len(self.members)} members with sessions; officer {OFFICER} of "
+            f"{OFFICER_UNIT} (unit {units[OFFICER_UNIT]})")
+
+    def start_hello(self):
+        port = free_port()
+        config = self.home / "hello.yaml"
+        config.write_text(f"AMQP_URI: '{self.amqp_uri}'\nWEB_SERVER_ADDRESS: "
+                          f"'127.0.0.1:{port}'\nmax_workers: 10\n")
+        self.hello_url = f"http://127.0.0.1:{port}/hello"
+        self.hello_log = open(self.home / "hello.log", "ab")  # noqa: SIM115 - closed in teardown
+        self.hello_proc = subprocess.Popen(
+            runner.nameko_command() + ["run", "--config", str(config), "gateway_http:HelloService"],
+            cwd=ROOT, stdout=self.hello_log, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": f"{ROOT / 'bench'}:{ROOT}"})
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(self.hello_url, timeout=1).text == "hello":
+                    return
+            except requests.RequestException:
+                pass
+            if self.hello_proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the hello service did not start: see {self.home}/hello.log")
+            time.sleep(0.2)
+
+    def open_session(self, employee_no):
+        """(cookie, csrf token) of a new session of the person, as a login leaves it."""
+        with Session(self.gateway_engine) as db:
+            account = accounts.account_for(db, employee_no, create=True)
+            opened = accounts.open_session(db, account, "127.0.0.1")
+            db.commit()
+        return opened.cookie, opened.csrf_token
+
+    def teardown(self):
+        for close in reversed(self.closers):
+            try:
+                close()
+            except Exception:  # noqa: BLE001 - the broker may have gone first
+                pass
+        if self.hello_proc is not None:
+            self.hello_proc.terminate()
+            try:
+                self.hello_proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.hello_proc.kill()
+            self.hello_log.close()
+        if getattr(self, "gateway_engine", None) is not None:
+            self.gateway_engine.dispose()
+        try:
+            self.runner.stop()
+        finally:
+            users = [self.runner.user_prefix + u for u in
+                     [s.amqp_user for s in SERVICES] + ["operator", "downstream"]]
+            broker.teardown(infra.RABBIT_API, infra.RABBIT_ADMIN, self.runner.vhost, users)
+            for name in STACK:
+                postgres.drop_service_database(infra.PG_ADMIN_URL,
+                                               self.runner.database_service(name))
+            shutil.rmtree(self.home, ignore_errors=True)
+
+    # -------------------------------------------------------------- data for the writes
+
+    def proxy(self, caller, actor):
+        """An open proxy of one caller acting as ``actor`` (never shared between callers)."""
+        key = (caller, actor)
+        if key not in self.proxies:
+            context = cluster_rpc(self.amqp_uri, actor=actor, timeout=RPC_TIMEOUT)
+            self.proxies[key] = context.__enter__()
+            self.closers.append(lambda: context.__exit__(None, None, None))
+        return self.proxies[key]
+
+    def fresh_activities(self, signups_wanted):
+        """Enough new all-staff activities without capacity for ``signups_wanted`` new
+        sign-ups spread over every member."""
+        count = max(2, math.ceil(signups_wanted / len(self.members)) + 1)
+        day = today() + timedelta(days=30)
+        pool = eventlet.GreenPool(10)
+        idle = LightQueue()  # ten scheduling proxies, each used by one greenthread at a time
+        for number in range(10):
+            idle.put(self.proxy(f"scheduler-{number}", "operator:bench"))
+
+        def schedule(index):
+            proxy = idle.get()
+            try:
+                return proxy.activities.schedule_activity(
+                    kind="lecture", name=f"压测讲座 {self.activity_count + index}",
+                    organiser_unit_id=self.units[ORGANISER_UNIT],
+                    starts_at=f"{day}T14:00:00+08:00", ends_at=f"{day}T16:00:00+08:00",
+                    audience="all_staff")["id"]
+            finally:
+                idle.put(proxy)
+
+        ids = list(pool.imap(schedule, range(count)))
+        self.activity_count += count
+        return ids
+
+    def signup_order(self, activities):
+        """Every (activity, member index) pair once: member i's j-th sign-up is activity
+        (i + j) mod A, members taking turns."""
+        for step in range(len(activities)):
+            for index in range(len(self.members)):
+                yield activities[(index + step) % len(activities)], index
+
+    # -------------------------------------------------------------- HTTP load (wrk)
+
+    def wrk(self, url, clients, duration, headers=(), signups=None):
+        threads = 1 if clients == 1 else 2
+        command = ["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{duration}s",
+                   "--timeout", WRK_TIMEOUT, "-s", str(LUA)]
+        for header in headers:
+            command += ["-H", header]
+        command.append(url)
+        if signups is not None:
+            command += ["--", str(signups), str(threads)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 120,
+                              cwd=ROOT)
+        found = [line for line in done.stdout.splitlines() if line.startswith("WRK_JSON ")]
+        if done.returncode != 0 or not found:
+            raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        figures = json.loads(found[0].removeprefix("WRK_JSON "))
+        why = [line for line in done.stdout.splitlines() if line.startswith("WRK_ERROR_BODY ")]
+        seconds = figures["duration_us"] / 1e6
+        errors = (figures["connect"] + figures["read"] + figures["write"] + figures["timeout"]
+                  + figures["non_2xx_3xx"] + figures["exhausted"])
+        return {"rate": figures["requests"] / seconds, "p50": figures["p50_us"] / 1000,
+                "p99": figures["p99_us"] / 1000, "requests": figures["requests"],
+                "errors": errors, "statuses": figures["statuses"],
+                "why": why[0].removeprefix("WRK_ERROR_BODY ") if why else ""}
+
+    def http_load(self, endpoint, clients, duration):
+        if endpoint == "hello":
+            return self.wrk(self.hello_url, clients, duration)
+        cookie_of = f"Cookie: gonghui_session={self.officer_cookie}"
+        if endpoint == "read":
+            return self.wrk(f"{self.gateway_url}/api/v1/coverage", clients, duration,
+                            headers=[cookie_of])
+        activities = self.fresh_activities(self.args.max_rate * duration)
+        path = self.home / "signups.txt"
+        with open(path, "w") as out:
+            for activity, index in self.signup_order(activities):
+                cookie, csrf = self.member_sessions[self.members[index]["id"]]
+                out.write(f"{activity} {cookie} {csrf}\n")
+        return self.wrk(self.gateway_url, clients, duration, signups=path)
+
+    # -------------------------------------------------------------- direct RPC load
+
+    def rpc_load(self, endpoint, clients, duration):
+        latencies, failures = [], []
+        if endpoint == "write":
+            activities = self.fresh_activities(self.args.max_rate * duration)
+            steps = {}  # member index -> sign-ups made this measurement
+
+        def caller(number):
+            mine = list(range(number, len(self.members), clients))
+            turn = 0
+            while time.perf_counter() < deadline:
+                if endpoint == "read":
+                    method = self.proxy(f"reader-{number}",
+                                        f"officer:{OFFICER}").organization.coverage_report
+                    arguments = {"unit_id": self.units[OFFICER_UNIT]}
+                else:
+                    index = mine[turn % len(mine)]
+                    turn += 1
+                    step = steps.get(index, 0)
+                    if step >= len(activities):
+                        failures.append("ran out of fresh sign-ups")
+                        return
+                    steps[index] = step + 1
+                    member = self.members[index]
+                    method = self.proxy(f"member-{index}",
+                                        f"member:{member['employee_no']}").activities.sign_up
+                    arguments = {"activity_id": activities[(index + step) % len(activities)],
+                                 "member_id": member["id"]}
+                t0 = time.perf_counter()
+                try:
+                    method(**arguments)
+                except Exception as exc:  # noqa: BLE001 - counted and shown
+                    failures.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                latencies.append(time.perf_counter() - t0)
+
+        # Open the proxies first (not part of the figure).
+        for number in range(clients):
+            if endpoint == "read":
+                self.proxy(f"reader-{number}", f"officer:{OFFICER}")
+        if endpoint == "write":
+            for index, member in enumerate(self.members):
+                self.proxy(f"member-{index}", f"member:{member['employee_no']}")
+        started = time.perf_counter()
+        deadline = started + duration
+        pool = eventlet.GreenPool(clients)
+        for number in range(min(clients, len(self.members)) if endpoint == "write"
+                            else clients):
+            pool.spawn(caller, number)
+        pool.waitall()
+        elapsed = time.perf_counter() - started
+        if not latencies:
+            raise RuntimeError(f"no call succeeded: {failures[:3]}")
+        return {"rate": len(latencies) / elapsed, "p50": percentile(latencies, 50) * 1000,
+                "p99": percentile(latencies, 99) * 1000, "requests": len(latencies),
+                "errors": len(failures), "statuses": {},
+                "why": failures[0] if failures else ""}
+
+    # -------------------------------------------------------------- the run
+
+    def measure(self, endpoint, path, clients, duration):
+        if path == "direct":
+            return self.rpc_load(endpoint, clients, duration)
+        return self.http_load(endpoint, clients, duration)
+
+    def plan(self):
+        rows = [("hello", "bare")]
+        for endpoint in ("read", "write"):
+            rows += [(endpoint, "direct"), (endpoint, "gateway")]
+        return rows
+
+    def run(self):
+        a = self.args
+        log(f"warm-up: {a.warmup} s each at {max(a.clients)} clients ...")
+        for endpoint, path in self.plan():
+            if a.warmup:
+                self.measure(endpoint, path, max(a.clients), a.warmup)
+        for repeat in range(1, a.repeats + 1):
+            for clients in a.clients:
+                for endpoint, path in self.plan():
+                    figures = self.measure(endpoint, path, clients, a.duration)
+                    figures.update(endpoint=endpoint, path=path, clients=clients,
+                                   repeat=repeat)
+                    self.results.append(figures)
+                    log(f"run {repeat}: {endpoint:<5} {path:<7} {clients:>3} clients: "
+                        f"{figures['rate']:7.1f}/s p50 {figures['p50']:6.2f} ms p99 "
+                        f"{figures['p99']:7.2f} ms errors {figures['errors']}"
+                        + (f" ({figures['why'][:200]})" if figures["why"] else ""))
+
+    # -------------------------------------------------------------- the report
+
+    def machine(self):
+        """What the figures were measured on, as lines of the report."""
+        with self.gateway_engine.connect() as conn:
+            postgres_version = conn.scalar(text("SHOW server_version"))
+        broker_version = requests.get(f"{infra.RABBIT_API}/overview", auth=infra.RABBIT_ADMIN,
+                                      timeout=10).json().get("rabbitmq_version")
+        wrk_version = subprocess.run(["wrk", "--version"], capture_output=True,
+                                     text=True).stdout.split(" [")[0]
+        libraries = [f"{name} {metadata.version(name)}" for name in (
+            "nameko", "eventlet", "kombu", "SQLAlchemy", "psycopg2-binary", "werkzeug")]
+        cores = f"{os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable)"
+        return [f"machine: {cores}, {platform.machine()}, {platform.system()} "
+                f"{platform.release()}; python {platform.python_version()}",
+                "libraries: " + ", ".join(libraries),
+                f"RabbitMQ {broker_version}, PostgreSQL {postgres_version}, {wrk_version}; "
+                f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"]
+
+    def report(self, started):
+        a = self.args
+        lines = ["", "Gonghui bench: the gateway over HTTP against direct RPC and a bare @http",
+                 ""]
+        lines += self.machine()
+        lines.append(f"run: --duration {a.duration} --repeats {a.repeats} --clients "
+                     f"{','.join(map(str, a.clients))} --warmup {a.warmup} --max-rate "
+                     f"{a.max_rate}; {len(self.members)} members, {self.activity_count} "
+                     f"activities scheduled")
+        lines.append("")
+        labels = {("hello", "bare"): "bare @http GET /hello",
+                  ("read", "direct"): "read: RPC organization.coverage_report",
+                  ("read", "gateway"): "read: GET /api/v1/coverage",
+                  ("write", "direct"): "write: RPC activities.sign_up",
+                  ("write", "gateway"): "write: POST /api/v1/activities/<id>/signups"}
+        lines.append(f"{'what':<44} {'clients':>7} {'run':>3} {'req/s':>8} {'p50 ms':>8} "
+                     f"{'p99 ms':>8} {'errors':>6}")
+        lines.append("-" * 90)
+        for clients in a.clients:
+            for key in self.plan():
+                for r in self.rows(key, clients):
+                    lines.append(f"{labels[key]:<44} {clients:>7} {r['repeat']:>3} "
+                                 f"{r['rate']:>8.1f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
+                                 f"{r['errors']:>6}")
+            lines.append("")
+        lines += self.goal()
+        lines.append("")
+        lines.append(f"total {time.monotonic() - started:.0f} s; load average at end "
+                     + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+        return "\n".join(lines)
+
+    def rows(self, key, clients):
+        return [r for r in self.results if (r["endpoint"], r["path"]) == key
+                and r["clients"] == clients]
+
+    def goal(self):
+        lines = ["goal: the gateway adds at most 50 % over the direct RPC's latency at 1 "
+                 "client; 50 clients see no errors"]
+        few, many = min(self.args.clients), max(self.args.clients)
+        met = True
+        for endpoint in ("read", "write"):
+            for stat in ("p50", "p99"):
+                pairs = zip(self.rows((endpoint, "direct"), few),
+                            self.rows((endpoint, "gateway"), few), strict=True)
+                added = [(g[stat] - d[stat]) / d[stat] * 100 for d, g in pairs]
+                extra = [g[stat] - d[stat] for d, g in zip(
+                    self.rows((endpoint, "direct"), few), self.rows((endpoint, "gateway"), few),
+                    strict=True)]
+                lines.append(f"  {endpoint:<5} at {few} client, {stat}: gateway adds "
+                             + ", ".join(f"{p:+.0f} % ({e:+.2f} ms)" for p, e in
+                                         zip(added, extra, strict=True))
+                             + (" (goal: <= +50 %)" if stat == "p50" else ""))
+                if stat == "p50":
+                    met = met and max(added) <= 50
+            errors = sum(r["errors"] for r in self.rows((endpoint, "gateway"), many))
+            lines.append(f"  {endpoint:<5} at {many} clients through the gateway: {errors} "
+                         f"errors")
+            met = met and errors == 0
+        lines.append(f"  goal {'met' if met else 'MISSED'} in this run")
+        return lines
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=8, help="seconds per measurement")
+    parser.add_argument("--repeats", type=int, default=2, help="runs of every measurement")
+    parser.add_argument("--clients", default="1,50", help="concurrent clients, comma separated")
+    parser.add_argument("--warmup", type=int, default=2,
+                        help="seconds of each endpoint before measuring (0: none)")
+    parser.add_argument("--max-rate", type=int, default=1500,
+                        help="sign-ups per second prepared for (fresh activities per "
+                             "measurement)")
+    args = parser.parse_args()
+    args.clients = [int(c) for c in args.clients.split(",")]
+    started = time.monotonic()
+    bench = Bench(args)
+    try:
+        bench.setup()
+        bench.run()
+        print(bench.report(started), flush=True)
+    finally:
+        bench.teardown()
+
+
+if __name__ == "__main__":
+    main()
