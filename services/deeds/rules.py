@@ -8,6 +8,7 @@ commitment (承诺), ledger (台账).
 """
 
 import calendar as month_calendar
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -40,6 +41,13 @@ class Settings:
     due_notice_working_days: int = 3
     supervision_working_days: int = 5
     notice_working_days: int = 5
+
+    @classmethod
+    def from_config(cls, config):
+        """The service's settings from its config (``DEEDS_REPORT_DUE_DAY`` ..., see
+        deploy/nameko.yaml), each defaulting as above."""
+        return cls(**{f.name: int(config.get(f"DEEDS_{f.name.upper()}", f.default))
+                      for f in dataclasses.fields(cls)})
 
 
 def check_idea_step(status, step, reason=None):

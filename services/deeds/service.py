@@ -60,12 +60,7 @@ class DeedsService(directory.tree_handlers(org_events), kit.DailyTimer, kit.Serv
 
     @property
     def settings(self):
-        config = self.config
-        return rules.Settings(
-            report_due_day=int(config.get("DEEDS_REPORT_DUE_DAY", 25)),
-            due_notice_working_days=int(config.get("DEEDS_DUE_NOTICE_WORKING_DAYS", 3)),
-            supervision_working_days=int(config.get("DEEDS_SUPERVISION_WORKING_DAYS", 5)),
-            notice_working_days=int(config.get("DEEDS_NOTICE_WORKING_DAYS", 5)))
+        return rules.Settings.from_config(self.config)
 
     @functools.cached_property
     def lookup(self):
