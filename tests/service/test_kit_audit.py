@@ -17,7 +17,7 @@ from services.organization.service import OrganizationService
 from tests.conftest import OFFICER
 from tests.support.deeds_helpers import wait_for_directory
 from tests.support.notifications import wait_for
-from tests.together.test_org_cycle import build_tree, inbox, wait_for_notifications_directory
+from tests.support.small_tree import build_tree, inbox, wait_for_notifications_directory
 
 SERVICES = (OrganizationService, DeedsService, NotificationsService, ActivitiesService)
 ADMIN = Actor("admin", "A0002")
