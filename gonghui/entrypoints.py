@@ -33,7 +33,8 @@ from gonghui.amqp import ConfirmingPublisher, PublishFailed
 from gonghui.db import finish_transactions
 from gonghui.errors import EXPECTED_ERRORS, ValidationError
 from gonghui.events import CATALOG, EnvelopeSchema
-from gonghui.schemas import Arguments, shared
+from gonghui.paging import with_total
+from gonghui.schemas import Arguments, Page, shared
 from gonghui.tables import inbox
 
 log = logging.getLogger(__name__)
@@ -81,20 +82,31 @@ def rpc(args=None, result=None, many=False, writes=False, errors=(), actors=None
     method a member calls for themselves says ``actors=MEMBER_ACTS`` and checks that the
     member it is given is the actor (:func:`gonghui.actor.require_self`). A read that names
     ``actors`` requires an actor of those kinds too (personal data).
+
+    A list (``args`` derive from :class:`gonghui.schemas.Page`) returns a
+    :class:`gonghui.paging.ListPage`; the method does not see ``with_total``: the kit answers
+    ``{"items", "total"}`` when it is set, the list as ever when not.
     """
 
     if args is not None and not issubclass(args, Arguments):
         raise TypeError(f"{args.__name__}: an RPC argument schema derives from "
                         "gonghui.schemas.Arguments (it refuses unstorable text)")
 
+    paged = args is not None and issubclass(args, Page)
+    if paged and (result is None or not many):
+        raise TypeError(f"{args.__name__}: a paged RPC answers a list (result=..., many=True)")
+
     def decorate(fn):
         @functools.wraps(fn)
         def wrapper(self, *call_args, **call_kwargs):
             data = load_arguments(args, call_args, call_kwargs)
+            total_asked = data.pop("with_total") if paged else False
             if writes or actors is not None:
                 # Before anything is read or written: who calls, and whether their kind may.
                 require_kind(self.actor(), actors or OFFICE_KINDS)
             value = fn(self, **data)
+            if total_asked:
+                return with_total(value, lambda items: shared(result).dump(items, many=True))
             if result is None:
                 return value
             return shared(result).dump(value, many=many)

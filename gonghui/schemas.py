@@ -4,6 +4,7 @@ import functools
 import re
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
+from marshmallow.schema import SchemaMeta
 
 from gonghui.clock import today
 
@@ -93,9 +94,28 @@ def AsOf(**kwargs):  # noqa: N802
     return fields.Date(load_default=today, **kwargs)
 
 
-class Page(Arguments):
+class _TotalLast(SchemaMeta):
+    """Puts ``with_total`` after every other field of a :class:`Page` schema: arguments
+    given by position follow the fields' order, and the flag came after the filters, so
+    the filters keep the positions they had."""
+
+    @classmethod
+    def get_declared_fields(mcs, klass, cls_fields, inherited_fields, dict_cls=dict):  # noqa: N804
+        declared = super().get_declared_fields(klass, cls_fields, inherited_fields, dict_cls)
+        flag = declared.pop("with_total", None)
+        if flag is not None:
+            declared["with_total"] = flag
+        return declared
+
+
+class Page(Arguments, metaclass=_TotalLast):
+    """The paging arguments of a list RPC (see :mod:`gonghui.paging`)."""
+
     limit = fields.Integer(strict=True, load_default=200, validate=validate.Range(min=1, max=5000))
     offset = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0))
+    with_total = fields.Boolean(load_default=False, metadata={"description": (
+        "true: answer `{\"items\": [...], \"total\": n}` instead of the list, `items` this "
+        "page and `total` how many rows the same filters match in all")})
 
 
 class Tick(Arguments):
