@@ -23,6 +23,7 @@ from gonghui.errors import NotFound
 from gonghui.rpc_client import ServiceRpc
 from gonghui.web import http
 from services.gateway import accounts, api, openapi, operators, own
+from services.gateway.pages import app as pages
 from services.gateway.routes import ROUTE_MAP, ROUTES
 from services.gateway.schemas import AccountOut
 from services.organization import events as org_events
@@ -67,6 +68,19 @@ class GatewayService(directory.tree_handlers(org_events), kit.ServiceBase):
         """A readable reference of the API, served from here (no CDN)."""
         return 200, {"Content-Type": "text/html; charset=utf-8"}, openapi.reference_page(
             ROUTES)
+
+    # ------------------------------------------------------------ the web pages (pages/)
+
+    @http("GET", "/")
+    def home_page(self, request):
+        """工作台, the home page of whoever is signed in (``pages/``)."""
+        return pages.handle(request, self.db, self._call, self.config)
+
+    @http("GET,POST", "/<path:page>")
+    def page(self, request, page):
+        """Every other page, the login and the static files (``pages/``); an unknown path
+        is a 404 problem document as before."""
+        return pages.handle(request, self.db, self._call, self.config)
 
     @timer(interval=3600)
     def prune_accounts(self):
