@@ -36,12 +36,21 @@ from services.gateway.policy import (
     SIGNED_IN,
 )
 from services.gateway.routes import ROUTES
+from services.gateway.routes import activities as activity_routes
+from services.gateway.routes import deeds as deed_routes
 from services.gateway.routes import gateway as gateway_routes
+from services.gateway.routes import notifications as notification_routes
 from services.gateway.routes import organization as organization_routes
 from services.gateway.service import GatewayService
 from services.notifications.service import NotificationsService
 from services.organization.service import OrganizationService
-from tests.support.gateway import PASSWORD, Client, wait_for_read_models, web_port
+from tests.support.gateway import (
+    PASSWORD,
+    Client,
+    wait_for_read_models,
+    wait_until,
+    web_port,
+)
 from tests.support.notifications import SECRETS_KEY
 
 CALLERS = ("admin", "officer_in", "officer_out", "member_self", "member_other", "auditor",
@@ -106,6 +115,28 @@ class World:
     member: dict
     spare_member: dict
     regulation: dict
+    # deeds: an idea of the place's member, the place's deed list, an open item (reported,
+    # past its planned completion: supervised), an item completed in the second quarter (on
+    # the notice, objected to), the order over the open item, the objection, a commitment;
+    # the one notice of the quarter names items of both places.
+    idea: dict
+    deed_list: dict
+    item: dict
+    done_item: dict
+    order: dict
+    objection: dict
+    commitment: dict
+    notice: int
+    # activities: the place's union's campaign, activity (the place's member signed up),
+    # recurring session, facility
+    campaign: dict
+    activity: dict
+    schedule: dict
+    facility: dict
+    # notifications: platform-wide records (a rule, a webhook, a delivery of the log)
+    rule_key: str
+    webhook: int
+    delivery: int
 
     def uniq(self, prefix="M"):
         return f"{prefix}-{uuid.uuid4().hex[:8]}"
@@ -139,6 +170,41 @@ def _scoped(name="unit_id"):
 
 def _regulation(w, p):
     return {"path": {"regulation_id": w.regulation[p]}}
+
+
+def _record(path_name, records, **more):
+    """The place's record named in the path (``records``: the World's field), and a body
+    (writes) of ``more``."""
+    def case(w, p):
+        return {"path": {path_name: getattr(w, records)[p]}, "body": dict(more)}
+    return case
+
+
+def _mine(name, where="body", path=None):
+    """A member's own act or data: nothing names the member (the gateway fills the caller),
+    except aiming at ``other``, where the request names another member as ``name``;
+    ``path(w, p)``: the path's values."""
+    def case(w, p):
+        named = {name: w.member["other"]} if p == "other" else {}
+        return {"path": path(w, p) if path else {}, where: named}
+    return case
+
+
+def _notice(w, p):
+    return {"path": {"notice_id": w.notice}}
+
+
+def _notice_path(w, p):
+    return {"notice_id": w.notice}
+
+
+def _activity_path(w, p):
+    return {"activity_id": w.activity[p]}
+
+
+def _audit(entity_type, records):
+    return lambda w, p: {"path": {"entity_type": entity_type,
+                                  "entity_id": getattr(w, records)[p]}}
 
 
 CASES = {
@@ -212,6 +278,121 @@ CASES = {
     "organization_export_csv": lambda w, p: {"path": {"kind": "members"}},
     "organization_audit_history": lambda w, p: {"path": {"entity_type": "unit",
                                                          "entity_id": w.unit[p]}},
+    # deeds: golden ideas
+    "deeds_list_ideas": _scoped(),
+    "list_my_ideas": _mine("submitter_member_id", "query"),
+    "deeds_submit_idea": _mine("submitter_member_id"),
+    "submit_unit_idea": lambda w, p: {"body": {"submitter_unit_id": w.unit[p]}},
+    "deeds_get_idea": _record("idea_id", "idea"),
+    "deeds_review_idea": _record("idea_id", "idea"),
+    "deeds_accept_idea": lambda w, p: {"path": {"idea_id": w.idea[p]}, "body": {
+        "list_id": w.deed_list[p], "owner_unit_id": w.unit[p]}},
+    # deed lists, items, reports
+    "deeds_list_lists": lambda w, p: {"query": {"year": 2021}},
+    "deeds_create_list": lambda w, p: {"body": {"unit_id": w.unit[p]}},
+    "deeds_get_list": _record("list_id", "deed_list"),
+    "deeds_create_item": lambda w, p: {"body": {"owner_unit_id": w.unit[p],
+                                                "list_id": w.deed_list[p]}},
+    "deeds_get_item": _record("item_id", "item"),
+    "deeds_submit_report": _record("item_id", "item"),
+    "deeds_list_reports": _record("item_id", "item"),
+    "deeds_complete_item": _record("item_id", "item"),
+    "deeds_mark_non_conforming": _record("item_id", "done_item"),
+    "deeds_vote_satisfaction": _mine("member_id", path=lambda w, p: {
+        "item_id": w.done_item[p]}),
+    "deeds_list_focus_areas": lambda w, p: {},
+    "deeds_name_focus_areas": lambda w, p: {"body": {}},
+    # supervision
+    "deeds_list_supervision": _scoped(),
+    "deeds_get_supervision": _record("order_id", "order"),
+    "deeds_close_supervision": _record("order_id", "order"),
+    # notices and objections
+    "deeds_list_notices": lambda w, p: {},
+    "deeds_get_notice": _notice,
+    "notice_page": _notice,
+    "notice_pdf": _notice,
+    "deeds_raise_objection": _mine("member_id", path=_notice_path),
+    "deeds_list_objections": lambda w, p: {**_notice(w, p), "query": {"unit_id": w.unit[p]}},
+    "deeds_get_objection": _record("objection_id", "objection"),
+    "deeds_review_objection": _record("objection_id", "objection"),
+    "public_notices": lambda w, p: {},
+    "public_notice_page": _notice,
+    # evaluation, commitments
+    "deeds_get_evaluation": lambda w, p: {"path": {"year": 2021, "quarter": 2}},
+    "deeds_set_evaluation_weights": lambda w, p: {"body": {}},
+    "deeds_compare_commitments": lambda w, p: {"query": {"year": 2021}},
+    "deeds_make_commitment": lambda w, p: {"body": {"owner_unit_id": w.unit[p]}},
+    "deeds_get_commitment": _record("commitment_id", "commitment"),
+    "deeds_report_commitment": _record("commitment_id", "commitment"),
+    # ledger, figures, audit
+    "deeds_ledger": _scoped(),
+    "deeds_export_ledger": _scoped(),
+    "deeds_figures": _scoped(),
+    "deeds_audit_history": _audit("item", "item"),
+    # activities: campaigns
+    "activities_list_campaigns": lambda w, p: {"query": {"year": 2021}},
+    "activities_create_campaign": lambda w, p: {"body": {"organiser_unit_id": w.unit[p]}},
+    "activities_get_campaign": _record("campaign_id", "campaign"),
+    "activities_add_goal": _record("campaign_id", "campaign"),
+    "activities_campaign_progress": _record("campaign_id", "campaign"),
+    # activities, sign-ups, attendance
+    "activities_list_activities": _scoped(),
+    "activities_schedule_activity": lambda w, p: {"body": {"organiser_unit_id": w.unit[p]}},
+    "activities_get_activity": _record("activity_id", "activity"),
+    "activities_cancel_activity": _record("activity_id", "activity"),
+    "activities_record_amount_raised": _record("activity_id", "activity"),
+    "activities_list_signups": _record("activity_id", "activity"),
+    "activities_sign_up": _mine("member_id", path=_activity_path),
+    "activities_cancel_signup": _mine("member_id", "query", path=_activity_path),
+    "activities_list_attendance": _record("activity_id", "activity"),
+    "activities_record_attendance": _record("activity_id", "activity"),
+    # recurring sessions
+    "activities_list_recurring": _scoped(),
+    "activities_create_recurring": lambda w, p: {"body": {"unit_id": w.unit[p]}},
+    "activities_get_recurring": _record("schedule_id", "schedule"),
+    "activities_end_recurring": _record("schedule_id", "schedule"),
+    "activities_occurrences": lambda w, p: {"path": {"schedule_id": w.schedule[p]}, "query": {
+        "date_from": "2021-07-01", "date_to": "2021-07-31"}},
+    "activities_record_participation": _record("schedule_id", "schedule"),
+    # facilities, check-ups, figures, audit
+    "activities_list_facilities": _scoped(),
+    "activities_open_facility": lambda w, p: {"body": {"unit_id": w.unit[p]}},
+    "activities_get_facility": _record("facility_id", "facility"),
+    "activities_close_facility": _record("facility_id", "facility"),
+    "activities_record_checkup": lambda w, p: {"body": {"member_id": w.member[p]}},
+    "activities_checkup_coverage": lambda w, p: {"query": {"unit_id": w.unit[p],
+                                                           "year": 2021}},
+    "activities_missing_checkups": lambda w, p: {"query": {"unit_id": w.unit[p],
+                                                           "year": 2021}},
+    "activities_figures": _scoped(),
+    "activities_audit_history": _audit("activity", "activity"),
+    # notifications: my inbox and preferences
+    "notifications_list_inbox": _mine("member_id", "query"),
+    "notifications_unread_count": _mine("member_id", "query"),
+    "notifications_mark_read": _mine("member_id"),
+    "notifications_get_preferences": _mine("member_id", "query"),
+    "notifications_set_preferences": _mine("member_id"),
+    # rules, robots, webhooks, deliveries, audit
+    "notifications_list_rules": lambda w, p: {},
+    "notifications_create_rule": lambda w, p: {"body": {}},
+    "notifications_update_rule": lambda w, p: {"path": {"key": w.rule_key}, "body": {}},
+    "notifications_list_unit_robots": _unit,
+    "notifications_set_unit_robot": lambda w, p: {"path": {"unit_id": w.unit[p],
+                                                           "kind": "wecom"}, "body": {}},
+    "notifications_remove_unit_robot": lambda w, p: {"path": {"unit_id": w.unit[p],
+                                                              "kind": "wecom"}},
+    "notifications_list_webhooks": lambda w, p: {},
+    "notifications_subscribe_webhook": lambda w, p: {"body": {}},
+    "notifications_update_webhook": lambda w, p: {"path": {"subscription_id": w.webhook},
+                                                  "body": {}},
+    "notifications_unsubscribe_webhook": lambda w, p: {"path": {
+        "subscription_id": w.webhook}},
+    "notifications_list_deliveries": lambda w, p: {},
+    "notifications_get_delivery": lambda w, p: {"path": {"delivery_id": w.delivery}},
+    "notifications_list_dead_deliveries": lambda w, p: {},
+    "notifications_replay_delivery": lambda w, p: {"path": {"delivery_id": w.delivery}},
+    "notifications_audit_history": lambda w, p: {"path": {
+        "entity_type": "webhook_subscription", "entity_id": w.webhook}},
 }
 
 
@@ -219,10 +400,9 @@ def expected(route, caller):
     return EXPECTED[(route.audience, route.verb)][caller]
 
 
-# The route tables whose every route has a case. The deeds, activities and notifications
-# routes are covered by their own tests over HTTP (tests/service/test_gateway_*.py) and join
-# the matrix next (issue 12's progress note).
-MATRIX_TABLES = (gateway_routes, organization_routes)
+# The route tables whose every route has a case: all of them.
+MATRIX_TABLES = (gateway_routes, organization_routes, deed_routes, activity_routes,
+                 notification_routes)
 
 
 def test_the_cases_cover_every_route_and_every_audience_is_expected():
@@ -245,20 +425,144 @@ def request_url(route, case):
     return "/api/v1" + url
 
 
+# Each service's own records a refused request could write, by table: their rows and the
+# newest writer (``xmin``: an insert or update of any row changes it, a delete the count).
+# Tables only the daily tick or the event consumers write are left out (they may move while
+# the matrix runs, for writes that were allowed before).
+DOMAIN_TABLES = {
+    "organization": ("units", "unions", "members", "terms", "elections", "role_assignments",
+                     "trainings", "field_visits", "meetings", "action_items", "regulations",
+                     "regulation_versions"),
+    "deeds": ("ideas", "deed_lists", "items", "reports", "supervision_orders", "notices",
+              "objections", "satisfaction_votes", "commitments", "commitment_reports",
+              "settings"),
+    "activities": ("campaigns", "campaign_goals", "facilities", "activities", "signups",
+                   "attendance", "recurring_schedules", "participations", "checkups"),
+    "notifications": ("rules", "preferences", "unit_robots", "webhook_subscriptions"),
+    "gateway": ("accounts", "api_tokens", "one_time_codes"),
+}
+# Counted only: the outbox (the relay marks rows sent), the audit trail; and the inbox items
+# read (new ones arrive, unread, from earlier writes' events).
+COUNTED = {"outbox": "SELECT count(*)::text FROM outbox",
+           "audit_log": "SELECT count(*)::text FROM audit_log"}
+INBOX_READ = "SELECT count(*)::text FROM inbox_items WHERE read_at IS NOT NULL"
+
+
 def changes(engines):
     """What a refused request must leave as it was: every service's outbox and audit rows,
-    and the gateway's accounts, tokens and codes."""
+    its own records (``DOMAIN_TABLES``), the inbox items read: one query per database."""
     counted = {}
     for name, engine in engines.items():
+        measures = dict(COUNTED)
+        measures.update({table: f"SELECT count(*) || '/' || coalesce(max(xmin::text::bigint), "
+                                f"0) FROM {table}" for table in DOMAIN_TABLES.get(name, ())})
+        if name == "notifications":
+            measures["inbox_read"] = INBOX_READ
+        query = " UNION ALL ".join(f"SELECT '{key}', ({measure})"
+                                   for key, measure in measures.items())
         with engine.connect() as conn:
-            for table in ("outbox", "audit_log") + (
-                    ("accounts", "api_tokens", "one_time_codes") if name == "gateway" else ()):
-                counted[(name, table)] = conn.scalar(text(f"SELECT count(*) FROM {table}"))
+            counted.update({(name, key): value for key, value in conn.execute(text(query))})
     return counted
+
+
+# The world's business date: the second quarter's public notice opened on 1 July 2021 (the
+# first working day after the quarter) for five working days, so members may object today.
+BUSINESS_DATE = "2021-07-02"
+PLACES = (("in", "XNY-JG", "XN0012"), ("out", "XNY-SMGF", "XN0024"))
+
+
+def deeds_world(proxy, units, people):
+    """Per place: a deed list with an open item (reported for May, past its planned
+    completion on 30 June: supervised) and an item completed in the second quarter (on the
+    notice, objected to by the place's member), the member's golden idea, a commitment of
+    the union; then the day's work of 1 July publishes the notice and the orders."""
+    deeds, made = proxy.deeds, {}
+    for place, code, employee_no in PLACES:
+        unit, member = units[code], people[employee_no]
+        deed_list = deeds.create_list(level="grassroots", year=2021, unit_id=unit,
+                                      title=f"矩阵实事清单{place}")["id"]
+
+        def item(title, planned, created, deed_list=deed_list, unit=unit, member=member):
+            return deeds.create_item(
+                list_id=deed_list, title=title, description="矩阵测试项目",
+                focus_area="conditions", batch="care", owner_unit_id=unit,
+                responsible_member_id=member, planned_completion=planned,
+                created_on=created)["id"]
+
+        open_item = item(f"矩阵在办项目{place}", "2021-06-30", "2021-05-06")
+        done_item = item(f"矩阵办结项目{place}", "2021-09-30", "2021-04-06")
+        deeds.submit_report(item_id=open_item, progress=40, text="5月进展", period="2021-05",
+                            submitted_on="2021-06-03")
+        deeds.complete_item(item_id=done_item, completed_on="2021-06-15", summary="已办结")
+        idea = deeds.submit_idea(title=f"矩阵金点子{place}", description="……",
+                                 focus_area="conditions", submitter_unit_id=unit,
+                                 submitter_member_id=member, submitted_on=BUSINESS_DATE)
+        commitment = deeds.make_commitment(
+            owner_kind="unit", owner_unit_id=unit, title=f"矩阵承诺{place}", metric="件数",
+            target=10, starts_on="2021-01-01", ends_on="2021-12-31")
+        made[place] = dict(deed_list=deed_list, item=open_item, done_item=done_item,
+                           idea=idea["id"], commitment=commitment["id"])
+    deeds.tick(as_of="2021-07-01")
+    notice = next(n for n in deeds.list_notices() if (n["year"], n["quarter"]) == (2021, 2))
+    for place, code, employee_no in PLACES:
+        mine = made[place]
+        assert mine["done_item"] in notice["item_ids"], notice
+        mine["order"] = next(o["id"] for o in deeds.list_supervision(
+            owner_unit_id=units[code], limit=50) if o["item_id"] == mine["item"])
+        mine["objection"] = deeds.raise_objection(
+            notice_id=notice["id"], item_id=mine["done_item"], member_id=people[employee_no],
+            reason="公示称已办结，但职工仍未受益", raised_on=BUSINESS_DATE)["id"]
+    return made, notice["id"]
+
+
+def activities_world(proxy, units, people):
+    """Per place: the union's campaign, an activity for its subtree with the place's member
+    signed up, a weekly reading club, a reading corner; the member's check-up."""
+    act, made = proxy.activities, {}
+    for place, code, employee_no in PLACES:
+        unit = units[code]
+        campaign = act.create_campaign(code=f"matrix-{place}", name=f"矩阵阅读{place}",
+                                       theme="reading", year=2021, organiser_unit_id=unit,
+                                       description="……", goals=[])
+        activity = act.schedule_activity(
+            campaign_id=campaign["id"], kind="reading_session", topic=None,
+            name=f"矩阵读书会{place}", description=None, organiser_unit_id=unit,
+            starts_at="2021-07-20T15:00:00+08:00", ends_at="2021-07-20T17:00:00+08:00",
+            place="会议室", facility_id=None, capacity=20, audience="subtree",
+            audience_unit_id=unit, audience_role=None)
+        act.sign_up(activity_id=activity["id"], member_id=people[employee_no])
+        schedule = act.create_recurring(
+            unit_id=unit, campaign_id=campaign["id"], kind="reading_club",
+            name=f"矩阵读书俱乐部{place}", frequency="weekly", weekday=2,
+            time_of_day="16:30:00", starts_on="2021-07-05", ends_on=None, place="职工书屋",
+            facility_id=None)
+        facility = act.open_facility(unit_id=unit, kind="reading_corner",
+                                     name=f"矩阵读书角{place}", location="一楼", capacity=None,
+                                     opened_on="2021-06-01")
+        act.record_checkup(member_id=people[employee_no], checked_on="2021-06-15",
+                           provider="市职工医院")
+        made[place] = dict(campaign=campaign["id"], activity=activity["id"],
+                           schedule=schedule["id"], facility=facility["id"])
+    return made
+
+
+def notifications_world(proxy, units):
+    """Each place's WeCom robot, a webhook subscription, a rule's key, and a delivery of the
+    log (the demo's notices reach the inboxes)."""
+    notif = proxy.notifications
+    for _, code, _ in PLACES:
+        notif.set_unit_robot(unit_id=units[code], kind="wecom", webhook_url=(
+            f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=matrix-{code}"))
+    webhook = notif.subscribe_webhook(name="矩阵", url="https://example.cn/hook",
+                                      secret="s" * 20, event_types=["deeds.*"])
+    delivery = wait_until(lambda: notif.list_deliveries(limit=1))[0]
+    return dict(rule_key=notif.list_rules()[0]["key"], webhook=webhook["id"],
+                delivery=delivery["id"])
 
 
 @pytest.fixture
 def matrix_world(start_service, rpc, databases, monkeypatch):
+    monkeypatch.setenv("GONGHUI_TODAY", BUSINESS_DATE)
     for service in (OrganizationService, DeedsService, ActivitiesService):
         start_service(service)
     start_service(NotificationsService, SECRETS_KEY=SECRETS_KEY)
@@ -271,7 +575,7 @@ def matrix_world(start_service, rpc, databases, monkeypatch):
         return real_call(self, exchange, rpc_name, actor, arguments)
 
     monkeypatch.setattr(GatewayService, "_call", watched)
-    gateway = start_service(GatewayService, RPC_TIMEOUT=10)
+    gateway = start_service(GatewayService, RPC_TIMEOUT=10, PUBLIC_NOTICES="true")
     admin = Actor("admin", "SETUP")
     with rpc(actor=admin) as proxy:
         org = proxy.organization
@@ -289,7 +593,11 @@ def matrix_world(start_service, rpc, databases, monkeypatch):
                                               issuing_unit_id=units[code],
                                               body="……")["id"]
                       for p, code in (("in", "XNY-JG"), ("out", "XNY-SMGF"))}
-        wait_for_read_models(proxy, ["gateway"], timeout=60)
+        wait_for_read_models(proxy, ["gateway", "deeds", "activities", "notifications"],
+                             timeout=60)
+        deeds_made, notice = deeds_world(proxy, units, people)
+        activities_made = activities_world(proxy, units, people)
+        notifications_made = notifications_world(proxy, units)
     base = f"http://127.0.0.1:{web_port(gateway)}"
     engines = {name: create_engine(url) for name, url in databases.items()}
     sessions = {}
@@ -332,7 +640,12 @@ def matrix_world(start_service, rpc, databases, monkeypatch):
                   spare_unit=places(spare_unit["in"], spare_unit["out"]),
                   member=places(people["XN0012"], people["XN0024"]),
                   spare_member=places(spare_member["in"], spare_member["out"]),
-                  regulation=places(regulation["in"], regulation["out"]))
+                  regulation=places(regulation["in"], regulation["out"]),
+                  notice=notice, **notifications_made,
+                  **{name: places(deeds_made["in"][name], deeds_made["out"][name])
+                     for name in deeds_made["in"]},
+                  **{name: places(activities_made["in"][name], activities_made["out"][name])
+                     for name in activities_made["in"]})
     yield world, clients, calls, engines
     for engine in engines.values():
         engine.dispose()
