@@ -318,7 +318,7 @@ CASES = {
     "public_notices": lambda w, p: {},
     "public_notice_page": _notice,
     # evaluation, commitments
-    "deeds_get_evaluation": lambda w, p: {"path": {"year": 2021, "quarter": 2}},
+    "deeds_get_evaluation": lambda w, p: {"path": {"year": 2021, "quarter": 1}},
     "deeds_set_evaluation_weights": lambda w, p: {"body": {}},
     "deeds_compare_commitments": lambda w, p: {"query": {"year": 2021}},
     "deeds_make_commitment": lambda w, p: {"body": {"owner_unit_id": w.unit[p]}},
@@ -394,6 +394,17 @@ CASES = {
     "notifications_audit_history": lambda w, p: {"path": {
         "entity_type": "webhook_subscription", "entity_id": w.webhook}},
 }
+
+
+# Allowed means more than reaching the service: the service agrees (it does not answer 403
+# to a caller the gateway let through), nothing fails (5xx), and a read answers 200 (the
+# world holds every record the reads name). Where a service still refuses a caller the
+# gateway lets through, the service is wrong per issue 12 and the pair is listed here until
+# it is mended (the test fails as soon as it is, to take it off): activities'
+# missing_checkups admits only officers and administrators (services/activities/
+# checkups.py, _require_officer), not the auditor, who reads everything, nor API tokens.
+SERVICE_STILL_REFUSES = {("activities_missing_checkups", caller)
+                         for caller in ("auditor", "token_read", "token_write")}
 
 
 def expected(route, caller):
@@ -472,10 +483,11 @@ PLACES = (("in", "XNY-JG", "XN0012"), ("out", "XNY-SMGF", "XN0024"))
 
 
 def deeds_world(proxy, units, people):
-    """Per place: a deed list with an open item (reported for May, past its planned
-    completion on 30 June: supervised) and an item completed in the second quarter (on the
-    notice, objected to by the place's member), the member's golden idea, a commitment of
-    the union; then the day's work of 1 July publishes the notice and the orders."""
+    """Per place: a deed list with an item completed in the first quarter (evaluated), an
+    open item (reported for May, past its planned completion on 30 June: supervised) and an
+    item completed in the second quarter (on the notice, objected to by the place's member),
+    the member's golden idea, a commitment of the union; the days' work publishes the
+    notices, the evaluation and the orders."""
     deeds, made = proxy.deeds, {}
     for place, code, employee_no in PLACES:
         unit, member = units[code], people[employee_no]
@@ -489,8 +501,10 @@ def deeds_world(proxy, units, people):
                 responsible_member_id=member, planned_completion=planned,
                 created_on=created)["id"]
 
+        first_quarter = item(f"矩阵一季度项目{place}", "2021-03-31", "2021-01-20")
         open_item = item(f"矩阵在办项目{place}", "2021-06-30", "2021-05-06")
         done_item = item(f"矩阵办结项目{place}", "2021-09-30", "2021-04-06")
+        deeds.complete_item(item_id=first_quarter, completed_on="2021-03-15", summary="已办结")
         deeds.submit_report(item_id=open_item, progress=40, text="5月进展", period="2021-05",
                             submitted_on="2021-06-03")
         deeds.complete_item(item_id=done_item, completed_on="2021-06-15", summary="已办结")
@@ -502,7 +516,10 @@ def deeds_world(proxy, units, people):
             target=10, starts_on="2021-01-01", ends_on="2021-12-31")
         made[place] = dict(deed_list=deed_list, item=open_item, done_item=done_item,
                            idea=idea["id"], commitment=commitment["id"])
-    deeds.tick(as_of="2021-07-01")
+    # The first quarter's notice opens on 1 April and closes before 20 April, when the
+    # quarter's evaluation is published; the second's opens on 1 July.
+    for day in ("2021-04-01", "2021-04-20", "2021-07-01"):
+        deeds.tick(as_of=day)
     notice = next(n for n in deeds.list_notices() if (n["year"], n["quarter"]) == (2021, 2))
     for place, code, employee_no in PLACES:
         mine = made[place]
@@ -516,8 +533,9 @@ def deeds_world(proxy, units, people):
 
 
 def activities_world(proxy, units, people):
-    """Per place: the union's campaign, an activity for its subtree with the place's member
-    signed up, a weekly reading club, a reading corner; the member's check-up."""
+    """Per place: the union's campaign, an activity for all staff (any member may sign up as
+    themselves) with the place's member signed up, a weekly reading club, a reading corner;
+    the member's check-up."""
     act, made = proxy.activities, {}
     for place, code, employee_no in PLACES:
         unit = units[code]
@@ -528,8 +546,8 @@ def activities_world(proxy, units, people):
             campaign_id=campaign["id"], kind="reading_session", topic=None,
             name=f"矩阵读书会{place}", description=None, organiser_unit_id=unit,
             starts_at="2021-07-20T15:00:00+08:00", ends_at="2021-07-20T17:00:00+08:00",
-            place="会议室", facility_id=None, capacity=20, audience="subtree",
-            audience_unit_id=unit, audience_role=None)
+            place="会议室", facility_id=None, capacity=20, audience="all_staff",
+            audience_unit_id=None, audience_role=None)
         act.sign_up(activity_id=activity["id"], member_id=people[employee_no])
         schedule = act.create_recurring(
             unit_id=unit, campaign_id=campaign["id"], kind="reading_club",
@@ -653,7 +671,7 @@ def matrix_world(start_service, rpc, databases, monkeypatch):
 
 def test_every_route_for_every_caller(matrix_world):
     world, clients, calls, engines = matrix_world
-    wrong = []
+    wrong, refused_by_service = [], set()
     # The session of the routes that end it goes last.
     ordered = sorted((r for r in ROUTES if r.name in CASES),
                      key=lambda r: r.name == "gateway_logout")
@@ -674,6 +692,12 @@ def test_every_route_for_every_caller(matrix_world):
                 if not reached:
                     wrong.append((caller, route.method, route.path, "refused",
                                   response.status_code, response.text[:200]))
+                elif response.status_code == 403:  # the gateway let it through
+                    refused_by_service.add((route.name, caller))
+                elif response.status_code >= 500 or (route.method == "GET"
+                                                     and response.status_code != 200):
+                    wrong.append((caller, route.method, route.path, "not answered",
+                                  response.status_code, response.text[:200]))
             else:
                 if reached or response.status_code != want:
                     wrong.append((caller, route.method, route.path, f"want {want}",
@@ -682,6 +706,7 @@ def test_every_route_for_every_caller(matrix_world):
                     wrong.append((caller, route.method, route.path, "refused but changed",
                                   response.status_code, ""))
     assert wrong == []
+    assert refused_by_service == SERVICE_STILL_REFUSES
 
 
 def test_the_actor_the_services_are_told(matrix_world):

@@ -8,7 +8,7 @@ order, an objection or a commitment is the business of the officers over the uni
 it (looked up in deeds before the policy decides); lists over the tree are limited to the
 officer's subtree (``scope``)."""
 
-from gonghui.audit import AuditEntry, AuditQuery
+from gonghui.audit import AuditHistory, AuditQuery
 from services.deeds import schemas as s
 from services.gateway.policy import ADMIN, AUDIT, MEMBERS, OFFICE, PERSONAL, PUBLIC, SELF
 from services.gateway.routing import arg, lookup, member_unit, read, write
@@ -172,6 +172,6 @@ ROUTES = [
          summary="Per unit of my subtree: items per track, the on-time report rate"),
     # ------------------------------------------------------------ audit trail
     read("/audit/deeds/<entity_type>/<entity_id>", "deeds.audit_history", AUDIT,
-         args=AuditQuery, result=AuditEntry, paged=True, tag="audit",
+         args=AuditQuery, result=AuditHistory, tag="audit",
          summary="Who changed a record of deeds, and what"),
 ]
