@@ -1,11 +1,13 @@
 -- wrk script of bench/gateway_http.py (run by it; see bench/GATEWAY.md).
 --
---   wrk -t T ... -s bench/gateway_http.lua URL [-- SIGNUPS_FILE T]
+--   wrk -t T ... -s bench/gateway_http.lua URL [-- REQUESTS_FILE T once|cycle]
 --
 -- Without a file, every request is wrk's own (the URL, the -H headers): the hello and the
--- coverage read. With a file, each line "activity_id session_cookie csrf_token" is one
--- sign-up, POSTed once by one thread (thread k of T takes lines k, k+T, ...): no sign-up
--- repeats, so none is refused as a duplicate. done() prints one JSON line for the bench.
+-- coverage read by one session. With a file, each line "METHOD PATH session_cookie
+-- csrf_token" is one request (a POST with the body {}), thread k of T taking lines k, k+T,
+-- ...: "once" sends each line once (sign-ups: none repeats, so none is refused as a
+-- duplicate), "cycle" starts again at the end (reads by many sessions). done() prints one
+-- JSON line for the bench.
 
 local threads = {}
 
@@ -24,14 +26,20 @@ function init(args)
     return
   end
   local count = tonumber(args[2] or "1")  -- wrk's -t (this state has no list of threads)
+  cycle = args[3] == "cycle"
   prepared = {}
   local line_no = 0
   for line in io.lines(file) do
     if line_no % count == thread_index then
-      local activity, cookie, csrf = line:match("^(%d+) (%S+) (%S+)$")
-      prepared[#prepared + 1] = wrk.format("POST", "/api/v1/activities/" .. activity ..
-        "/signups", {["Cookie"] = "gonghui_session=" .. cookie .. "; gonghui_csrf=" .. csrf,
-        ["X-CSRF-Token"] = csrf, ["Content-Type"] = "application/json"}, "{}")
+      local method, path, cookie, csrf = line:match("^(%u+) (%S+) (%S+) (%S+)$")
+      local headers = {["Cookie"] = "gonghui_session=" .. cookie .. "; gonghui_csrf=" .. csrf}
+      local body = nil
+      if method ~= "GET" then
+        headers["X-CSRF-Token"] = csrf
+        headers["Content-Type"] = "application/json"
+        body = "{}"
+      end
+      prepared[#prepared + 1] = wrk.format(method, path, headers, body)
     end
     line_no = line_no + 1
   end
@@ -42,7 +50,9 @@ function request()
     return wrk.request()
   end
   sent = sent + 1
-  if sent > #prepared then
+  if sent > #prepared and cycle then
+    sent = 1
+  elseif sent > #prepared then
     exhausted = exhausted + 1
     wrk.thread:stop()
     return prepared[#prepared]

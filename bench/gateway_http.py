@@ -17,12 +17,17 @@ as a fourth ``nameko run`` process. Sessions are opened directly in the gateway'
 - read: ``GET /api/v1/coverage`` as the chair of 机关工会 (XN0007) by session cookie: the
   gateway fills ``unit_id`` with their union's unit and calls ``organization.coverage_report``.
   Direct: ``organization.coverage_report(unit_id=...)`` with the actor ``officer:XN0007``.
+  The same again with a session per client (the officer logged in 50 times): a read by
+  session writes the session's row (its idle expiry slides), so clients sharing one
+  session wait on each other's row lock.
 - write: ``POST /api/v1/activities/<id>/signups`` (body ``{}``) as a member by session cookie
   and CSRF header: ``activities.sign_up``. Every sign-up is a new one: fresh activities for
   each measurement (all staff, no capacity), member i's j-th sign-up is activity
   ``(i + j) mod A`` (no two members at the same step wait on one activity's row lock).
   Direct: ``activities.sign_up(activity_id, member_id)`` with the actor ``member:<工号>``.
 - hello: ``GET /hello`` of the bare service.
+- me: ``GET /api/v1/me`` as the same officer: the gateway's own route (the session, the
+  person's offices from the read model, the commit, JSON), no RPC: the gateway's floor.
 
 HTTP load: wrk (``-t 1`` for 1 client, ``-t 2`` otherwise, ``--timeout 10s``, the gateway's
 RPC timeout) with ``bench/gateway_http.lua`` (sign-ups from a file, status counts, percentiles
@@ -49,6 +54,7 @@ import time  # noqa: E402
 from datetime import timedelta  # noqa: E402
 from importlib import metadata  # noqa: E402
 from pathlib import Path  # noqa: E402
+from urllib.parse import quote  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script
@@ -60,7 +66,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from deploy import broker, infra, postgres, runner  # noqa: E402
+from deploy import infra, postgres, runner  # noqa: E402
 from deploy.demo.organization import load_demo  # noqa: E402
 from deploy.services import SERVICES  # noqa: E402
 from gonghui.clock import today  # noqa: E402
@@ -77,7 +83,6 @@ ORGANISER_UNIT = "XNY"  # the company: its all-staff activities are open to ever
 LUA = ROOT / "bench" / "gateway_http.lua"
 WRK_TIMEOUT = "10s"  # = the gateway's RPC_TIMEOUT (deploy/nameko.yaml)
 RPC_TIMEOUT = 10
-ENDPOINTS = ("hello", "read", "write")
 
 
 class HelloService:
@@ -92,6 +97,62 @@ class HelloService:
 
 def log(message):
     print(message, file=sys.stderr, flush=True)
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (/proc/<pid>/stat)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# Where a sample of the gateway's CPU is spent: the first of these its innermost frames
+# belongs to (py-spy's raw stacks), in this order.
+PROFILE_CATEGORIES = [
+    ("database: SQLAlchemy", ("sqlalchemy/",)),
+    ("database: psycopg2", ("psycopg2", "eventlet/support/psycopg2_patcher")),
+    ("RPC client: nameko rpc, kombu, amqp", ("nameko/rpc.py", "kombu/", "amqp/")),
+    ("HTTP: eventlet.wsgi, werkzeug, nameko.web", ("eventlet/wsgi.py", "werkzeug/",
+                                                  "nameko/web/")),
+    ("JSON, marshmallow", ("json/", "marshmallow/")),
+    ("eventlet hub and green I/O", ("eventlet/",)),
+    ("nameko containers and workers", ("nameko/",)),
+    ("the gateway's own code", ("services/gateway/",)),
+    ("the kit (gonghui/)", ("gonghui/",)),
+]
+
+
+def profile_summary(raw_path, seconds, rate, top=12):
+    """The gateway's CPU samples by library (innermost known frame) and the heaviest of our
+    own functions (every sample under them), from py-spy's ``--format raw`` output."""
+    stacks = []
+    for line in Path(raw_path).read_text().splitlines():
+        frames, _, count = line.rpartition(" ")
+        if frames and count.isdigit():
+            stacks.append((frames.split(";"), int(count)))
+    total = sum(count for _, count in stacks) or 1
+    by_category, under = {}, {}
+    for frames, count in stacks:
+        category = "other (the standard library, C)"
+        for frame in reversed(frames):
+            found = next((name for name, marks in PROFILE_CATEGORIES
+                          if any(mark in frame for mark in marks)), None)
+            if found:
+                category = found
+                break
+        by_category[category] = by_category.get(category, 0) + count
+        for frame in {f.split(" (")[0] + " " + f.rsplit("/", 1)[-1].split(":")[0].rstrip(")")
+                      for f in frames if "services/gateway/" in f or "gonghui/" in f}:
+            under[frame] = under.get(frame, 0) + count
+    lines = [f"  {total} samples in {seconds} s at {rate}/s: the gateway busy "
+             f"{total / (seconds * rate) * 100:.0f} % of the time (on CPU, py-spy without "
+             f"--idle)"]
+    for name, count in sorted(by_category.items(), key=lambda kv: -kv[1]):
+        lines.append(f"  {count / total * 100:5.1f} %  {name}")
+    lines.append("  heaviest functions of the gateway and the kit (samples under them):")
+    for name, count in sorted(under.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"  {count / total * 100:5.1f} %  {name}")
+    return lines
 
 
 def percentile(values, pct):
@@ -119,9 +180,13 @@ class Bench:
 
     def setup(self):
         log(f"starting {', '.join(STACK)} (runner, home {self.home}) ...")
+        # Creating a vhost can take longer than the runner's broker setup waits (30 s) while
+        # other suites create and delete theirs: made here first, with patience.
+        self.broker_call("PUT", f"vhosts/{quote(self.runner.vhost, safe='')}")
         started = self.runner.start(list(STACK), timeout=180)
         self.gateway_url = started["services"]["gateway"]["url"]
         self.pids = {name: info["pid"] for name, info in started["services"].items()}
+        self.pids["bench"] = os.getpid()  # the direct RPC callers
         self.amqp_uri = self.runner.operator_amqp_uri()
         self.start_hello()
         gateway_db = make_url(infra.PG_ADMIN_URL).set(
@@ -136,6 +201,10 @@ class Bench:
         self.units = units
         self.members = [m for m in members if not m.get("left_on")]
         self.officer_cookie, _ = self.open_session(OFFICER)
+        # The same officer logged in once per client (as many officers would be): no two
+        # requests in flight share a session row.
+        self.officer_sessions = [self.open_session(OFFICER)
+                                 for _ in range(max(self.args.clients))]
         self.member_sessions = {m["id"]: self.open_session(m["employee_no"])
                                 for m in self.members}
         log(f"{len(self.members)} members with sessions; officer {OFFICER} of "
@@ -152,6 +221,7 @@ class Bench:
             runner.nameko_command() + ["run", "--config", str(config), "gateway_http:HelloService"],
             cwd=ROOT, stdout=self.hello_log, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONPATH": f"{ROOT / 'bench'}:{ROOT}"})
+        self.pids["hello"] = self.hello_proc.pid
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -162,6 +232,27 @@ class Bench:
             if self.hello_proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the hello service did not start: see {self.home}/hello.log")
             time.sleep(0.2)
+
+    @staticmethod
+    def broker_call(method, path, attempts=4):
+        """A management API call that may wait minutes on a busy broker (a vhost's creation
+        or deletion; the management API gives up after 60 s, the broker carries on): retried
+        until it is done (both are idempotent)."""
+        url = f"{infra.RABBIT_API}/{path}"
+        for attempt in range(attempts):
+            try:
+                response = requests.request(method, url, auth=infra.RABBIT_ADMIN, timeout=120)
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                log(f"{method} {path}: {type(exc).__name__} (attempt {attempt + 1})")
+                time.sleep(10)
+                exists = requests.get(url, auth=infra.RABBIT_ADMIN, timeout=60).ok
+                if exists == (method == "PUT"):
+                    return
+                continue
+            if response.status_code in (200, 201, 204, 404):
+                return
+            response.raise_for_status()
+        raise RuntimeError(f"{method} {path}: the broker did not answer")
 
     def open_session(self, employee_no):
         """(cookie, csrf token) of a new session of the person, as a login leaves it."""
@@ -191,7 +282,9 @@ class Bench:
         finally:
             users = [self.runner.user_prefix + u for u in
                      [s.amqp_user for s in SERVICES] + ["operator", "downstream"]]
-            broker.teardown(infra.RABBIT_API, infra.RABBIT_ADMIN, self.runner.vhost, users)
+            for path in [f"vhosts/{quote(self.runner.vhost, safe='')}"] + [
+                    f"users/{quote(user, safe='')}" for user in users]:
+                self.broker_call("DELETE", path)
             for name in STACK:
                 postgres.drop_service_database(infra.PG_ADMIN_URL,
                                                self.runner.database_service(name))
@@ -242,15 +335,15 @@ class Bench:
 
     # -------------------------------------------------------------- HTTP load (wrk)
 
-    def wrk(self, url, clients, duration, headers=(), signups=None):
+    def wrk(self, url, clients, duration, headers=(), requests_file=None, mode="once"):
         threads = 1 if clients == 1 else 2
         command = ["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{duration}s",
                    "--timeout", WRK_TIMEOUT, "-s", str(LUA)]
         for header in headers:
             command += ["-H", header]
         command.append(url)
-        if signups is not None:
-            command += ["--", str(signups), str(threads)]
+        if requests_file is not None:
+            command += ["--", str(requests_file), str(threads), mode]
         done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 120,
                               cwd=ROOT)
         found = [line for line in done.stdout.splitlines() if line.startswith("WRK_JSON ")]
@@ -266,28 +359,32 @@ class Bench:
                 "errors": errors, "statuses": figures["statuses"],
                 "why": why[0].removeprefix("WRK_ERROR_BODY ") if why else ""}
 
-    def http_load(self, endpoint, clients, duration):
+    def http_load(self, endpoint, clients, duration, activities):
         if endpoint == "hello":
             return self.wrk(self.hello_url, clients, duration)
         cookie_of = f"Cookie: gonghui_session={self.officer_cookie}"
-        if endpoint == "read":
-            return self.wrk(f"{self.gateway_url}/api/v1/coverage", clients, duration,
+        if endpoint in ("read", "me"):
+            path = "/api/v1/coverage" if endpoint == "read" else "/api/v1/me"
+            return self.wrk(f"{self.gateway_url}{path}", clients, duration,
                             headers=[cookie_of])
-        activities = self.fresh_activities(self.args.max_rate * duration)
-        path = self.home / "signups.txt"
+        path = self.home / "requests.txt"
+        if endpoint == "read-sessions":
+            with open(path, "w") as out:
+                for cookie, csrf in self.officer_sessions:
+                    out.write(f"GET /api/v1/coverage {cookie} {csrf}\n")
+            return self.wrk(self.gateway_url, clients, duration, requests_file=path,
+                            mode="cycle")
         with open(path, "w") as out:
             for activity, index in self.signup_order(activities):
                 cookie, csrf = self.member_sessions[self.members[index]["id"]]
-                out.write(f"{activity} {cookie} {csrf}\n")
-        return self.wrk(self.gateway_url, clients, duration, signups=path)
+                out.write(f"POST /api/v1/activities/{activity}/signups {cookie} {csrf}\n")
+        return self.wrk(self.gateway_url, clients, duration, requests_file=path)
 
     # -------------------------------------------------------------- direct RPC load
 
-    def rpc_load(self, endpoint, clients, duration):
+    def rpc_load(self, endpoint, clients, duration, activities):
         latencies, failures = [], []
-        if endpoint == "write":
-            activities = self.fresh_activities(self.args.max_rate * duration)
-            steps = {}  # member index -> sign-ups made this measurement
+        steps = {}  # member index -> sign-ups made this measurement
 
         def caller(number):
             mine = list(range(number, len(self.members), clients))
@@ -343,14 +440,31 @@ class Bench:
     # -------------------------------------------------------------- the run
 
     def measure(self, endpoint, path, clients, duration):
+        """The figures of one measurement, with the CPU time each of our processes (and
+        wrk) spent meanwhile, per request."""
+        activities = None
+        if endpoint == "write":
+            activities = self.fresh_activities(self.args.max_rate * duration)
+        before = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        children = os.times()
         if path == "direct":
-            return self.rpc_load(endpoint, clients, duration)
-        return self.http_load(endpoint, clients, duration)
+            figures = self.rpc_load(endpoint, clients, duration, activities)
+        else:
+            figures = self.http_load(endpoint, clients, duration, activities)
+        after = os.times()
+        spent = {name: cpu_seconds(pid) - before[name] for name, pid in self.pids.items()}
+        spent["wrk"] = (after.children_user + after.children_system
+                        - children.children_user - children.children_system)
+        figures["cpu_ms"] = {name: seconds * 1000 / max(1, figures["requests"])
+                             for name, seconds in spent.items()}
+        figures["load"] = os.getloadavg()[0]  # the machine is shared: how busy it was
+        return figures
 
     def plan(self):
-        rows = [("hello", "bare")]
+        rows = [("hello", "bare"), ("me", "gateway")]
         for endpoint in ("read", "write"):
             rows += [(endpoint, "direct"), (endpoint, "gateway")]
+        rows.insert(4, ("read-sessions", "gateway"))
         return rows
 
     def run(self):
@@ -370,6 +484,31 @@ class Bench:
                         f"{figures['rate']:7.1f}/s p50 {figures['p50']:6.2f} ms p99 "
                         f"{figures['p99']:7.2f} ms errors {figures['errors']}"
                         + (f" ({figures['why'][:200]})" if figures["why"] else ""))
+
+    def profile(self, seconds, rate=250):
+        """py-spy on the gateway while wrk loads it, per endpoint and number of clients."""
+        spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        lines = ["where the gateway's CPU goes (py-spy record --format raw on its process "
+                 "while wrk runs)"]
+        for endpoint in ("read", "write"):
+            for clients in self.args.clients:
+                activities = (self.fresh_activities(self.args.max_rate * seconds)
+                              if endpoint == "write" else None)
+                raw = self.home / f"profile-{endpoint}-{clients}.txt"
+                recorder = subprocess.Popen(
+                    [spy, "record", "--pid", str(self.pids["gateway"]), "--duration",
+                     str(seconds), "--rate", str(rate), "--format", "raw", "--output",
+                     str(raw), "--nonblocking"], stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE)
+                time.sleep(0.5)  # py-spy attaches
+                figures = self.http_load(endpoint, clients, seconds, activities)
+                _, problems = recorder.communicate(timeout=seconds + 60)
+                if recorder.returncode != 0 or not raw.exists():
+                    raise RuntimeError(f"py-spy failed: {problems.decode()[-1000:]}")
+                lines.append(f"{endpoint} at {clients} client(s): {figures['rate']:.1f}/s, "
+                             f"p50 {figures['p50']:.2f} ms, {figures['errors']} errors")
+                lines += profile_summary(raw, seconds, rate)
+        return lines
 
     # -------------------------------------------------------------- the report
 
@@ -401,25 +540,42 @@ class Bench:
                      f"activities scheduled")
         lines.append("")
         labels = {("hello", "bare"): "bare @http GET /hello",
+                  ("me", "gateway"): "gateway alone: GET /api/v1/me (no RPC)",
                   ("read", "direct"): "read: RPC organization.coverage_report",
                   ("read", "gateway"): "read: GET /api/v1/coverage",
+                  ("read-sessions", "gateway"): "  the same, a session per client",
                   ("write", "direct"): "write: RPC activities.sign_up",
                   ("write", "gateway"): "write: POST /api/v1/activities/<id>/signups"}
         lines.append(f"{'what':<44} {'clients':>7} {'run':>3} {'req/s':>8} {'p50 ms':>8} "
-                     f"{'p99 ms':>8} {'errors':>6}")
-        lines.append("-" * 90)
+                     f"{'p99 ms':>8} {'errors':>6} {'load':>5}")
+        lines.append("-" * 96)
         for clients in a.clients:
             for key in self.plan():
                 for r in self.rows(key, clients):
                     lines.append(f"{labels[key]:<44} {clients:>7} {r['repeat']:>3} "
                                  f"{r['rate']:>8.1f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
-                                 f"{r['errors']:>6}")
+                                 f"{r['errors']:>6} {r['load']:>5.1f}")
             lines.append("")
+        lines += self.cpu_table(labels)
         lines += self.goal()
         lines.append("")
         lines.append(f"total {time.monotonic() - started:.0f} s; load average at end "
                      + " ".join(f"{x:.2f}" for x in os.getloadavg()))
         return "\n".join(lines)
+
+    def cpu_table(self, labels):
+        """CPU time per request of each process, the mean of the runs."""
+        names = ("gateway", "organization", "activities", "hello", "bench", "wrk")
+        lines = ["CPU ms per request, by process (mean of the runs; bench = this process, "
+                 "the direct RPC callers)",
+                 f"{'what':<44} {'clients':>7} " + " ".join(f"{n[:8]:>8}" for n in names),
+                 "-" * 105]
+        for clients in self.args.clients:
+            for key in self.plan():
+                runs = self.rows(key, clients)
+                lines.append(f"{labels[key]:<44} {clients:>7} " + " ".join(
+                    f"{sum(r['cpu_ms'][n] for r in runs) / len(runs):>8.2f}" for n in names))
+        return lines + [""]
 
     def rows(self, key, clients):
         return [r for r in self.results if (r["endpoint"], r["path"]) == key
@@ -462,6 +618,9 @@ def main():
     parser.add_argument("--max-rate", type=int, default=1500,
                         help="sign-ups per second prepared for (fresh activities per "
                              "measurement)")
+    parser.add_argument("--profile", type=int, default=0, metavar="SECONDS",
+                        help="then sample the gateway with py-spy (not a dependency: "
+                             "pip install py-spy) under each load for SECONDS")
     args = parser.parse_args()
     args.clients = [int(c) for c in args.clients.split(",")]
     started = time.monotonic()
@@ -470,6 +629,8 @@ def main():
         bench.setup()
         bench.run()
         print(bench.report(started), flush=True)
+        if args.profile:
+            print("\n" + "\n".join(bench.profile(args.profile)), flush=True)
     finally:
         bench.teardown()
 
