@@ -407,6 +407,52 @@ SERVICE_STILL_REFUSES = {("activities_missing_checkups", caller)
                          for caller in ("auditor", "token_read", "token_write")}
 
 
+# An officer inside their subtree naming, through a second argument, a unit or a member
+# outside it (issue 12's anchor bugs: moving a unit out, a role outside, and their like in
+# every table): 404, the service never called, nothing changed. Written by what each RPC
+# takes (every argument naming another record's unit or member), not from the routes'
+# ``also``. route name -> [(what it names outside, case(world))].
+def _cross(body, **path):
+    return lambda w: {"path": {k: v(w) for k, v in path.items()}, "body": body(w)}
+
+
+CROSSING = {
+    "organization_move_unit": [("the new parent", _cross(
+        lambda w: {"parent_id": w.unit["out"]}, unit_id=lambda w: w.spare_unit["in"]))],
+    "organization_update_member": [("the member's new unit", _cross(
+        lambda w: {"unit_id": w.unit["out"]}, member_id=lambda w: w.spare_member["in"]))],
+    "organization_assign_role": [
+        ("the union of the role", _cross(lambda w: {"unit_id": w.unit["out"]},
+                                         member_id=lambda w: w.spare_member["in"])),
+        ("the member given it", _cross(lambda w: {"unit_id": w.unit["in"]},
+                                       member_id=lambda w: w.spare_member["out"]))],
+    "submit_unit_idea": [("the member it is of", _cross(lambda w: {
+        "submitter_unit_id": w.unit["in"], "submitter_member_id": w.member["out"]}))],
+    "deeds_accept_idea": [
+        ("the list", _cross(lambda w: {"list_id": w.deed_list["out"],
+                                       "owner_unit_id": w.unit["in"]},
+                            idea_id=lambda w: w.idea["in"])),
+        ("the owner unit", _cross(lambda w: {"list_id": w.deed_list["in"],
+                                             "owner_unit_id": w.unit["out"]},
+                                  idea_id=lambda w: w.idea["in"])),
+        ("the responsible member", _cross(lambda w: {
+            "list_id": w.deed_list["in"], "owner_unit_id": w.unit["in"],
+            "responsible_member_id": w.member["out"]}, idea_id=lambda w: w.idea["in"]))],
+    "deeds_create_item": [
+        ("the list", _cross(lambda w: {"list_id": w.deed_list["out"],
+                                       "owner_unit_id": w.unit["in"]})),
+        ("the responsible member", _cross(lambda w: {
+            "list_id": w.deed_list["in"], "owner_unit_id": w.unit["in"],
+            "responsible_member_id": w.member["out"]}))],
+    "deeds_make_commitment": [("the cadre", _cross(lambda w: {
+        "owner_kind": "member", "owner_unit_id": w.unit["in"],
+        "owner_member_id": w.member["out"]}))],
+    "activities_schedule_activity": [("the audience", _cross(lambda w: {
+        "organiser_unit_id": w.unit["in"], "audience": "subtree",
+        "audience_unit_id": w.unit["out"]}))],
+}
+
+
 def expected(route, caller):
     return EXPECTED[(route.audience, route.verb)][caller]
 
@@ -707,6 +753,25 @@ def test_every_route_for_every_caller(matrix_world):
                                   response.status_code, ""))
     assert wrong == []
     assert refused_by_service == SERVICE_STILL_REFUSES
+
+
+def test_an_officer_reaches_no_further_through_a_second_record(matrix_world):
+    world, clients, calls, engines = matrix_world
+    officer, routes = clients["officer_in"], {r.name: r for r in ROUTES}
+    wrong = []
+    for name, crossings in CROSSING.items():
+        route = routes[name]
+        for outside, case in crossings:
+            request = case(world)
+            before = changes(engines)
+            del calls[:]
+            response = officer.request(route.method, request_url(route, request),
+                                       json=request["body"])
+            if any(rpc == route.rpc for rpc, _ in calls) or response.status_code != 404:
+                wrong.append((name, outside, response.status_code, response.text[:200]))
+            elif changes(engines) != before:
+                wrong.append((name, outside, "refused but changed"))
+    assert wrong == []
 
 
 def test_the_actor_the_services_are_told(matrix_world):

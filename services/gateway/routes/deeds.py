@@ -59,8 +59,9 @@ ROUTES = [
           args=s.ReviewIdea, result=s.IdeaOut, tag=IDEAS,
           summary="Move an idea on: argued (论证), studied (专题研究), or declined"),
     write("POST", "/ideas/<int:idea_id>/accept", "deeds.accept_idea", OFFICE, unit=IDEA_UNIT,
-          also=(LIST_UNIT, arg("owner_unit_id")), args=s.AcceptIdea, result=s.ItemOut,
-          status=201, tag=IDEAS, summary="Accept a studied idea into a deed list of my "
+          also=(LIST_UNIT, arg("owner_unit_id"), member_unit("responsible_member_id")),
+          args=s.AcceptIdea, result=s.ItemOut, status=201, tag=IDEAS,
+          summary="Accept a studied idea into a deed list of my "
           "subtree (a new item)"),
     # ------------------------------------------------------------ lists, items, reports
     read("/deed-lists", "deeds.list_lists", MEMBERS, args=s.ListLists, result=s.ListOut,
