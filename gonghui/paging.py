@@ -38,7 +38,9 @@ def count_rows(session, query):
 def select_page(session, query, limit, offset, fetch="scalars"):
     """The page ``limit`` rows from ``offset`` of the filtered, ordered select ``query``
     (``fetch``: ``"scalars"`` for one entity or column, ``"execute"`` for rows of several),
-    and its total: the count of the same statement, in the same transaction."""
+    and its total: the count of the same statement, in the same transaction (a second
+    statement: under READ COMMITTED a row committed between the two counts in one and not
+    in the other, as it would on the next page)."""
     found = getattr(session, fetch)(query.limit(limit).offset(offset)).all()
     return ListPage(found, lambda: count_rows(session, query))
 

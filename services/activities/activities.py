@@ -120,7 +120,7 @@ def list_activities(work, date_from, date_to, campaign_id, kind, unit_id, status
     rows = queries.activities(work.db, date_from, date_to, campaign_id, kind, unit_ids, status,
                               limit, offset)
     counts = queries.activity_counts(work.db, [a.id for a in rows])
-    return [activity_out(work.db, a, counts) for a in rows]
+    return rows.map(lambda found: activity_out(work.db, found, counts))
 
 
 def record_amount_raised(work, activity_id, amount_raised):

@@ -63,8 +63,8 @@ def get_campaign(work, campaign_id):
 
 
 def list_campaigns(work, year, theme, limit, offset):
-    return [campaign_out(work.db, c)
-            for c in queries.campaigns(work.db, year, theme, limit, offset)]
+    return queries.campaigns(work.db, year, theme, limit, offset).map(
+        lambda campaign: campaign_out(work.db, campaign))
 
 
 def progress(work, campaign_id, as_of):

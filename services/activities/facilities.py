@@ -55,4 +55,4 @@ def list_facilities(work, unit_id, kind, status, limit, offset):
     if unit_id is not None:
         directory.unit(work.db, unit_id)
         unit_ids = directory.subtree_ids(work.db, unit_id)
-    return list(queries.facilities(work.db, unit_ids, kind, status, limit, offset))
+    return queries.facilities(work.db, unit_ids, kind, status, limit, offset)

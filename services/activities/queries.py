@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from gonghui.errors import NotFound, get_or_not_found
+from gonghui.paging import select_page
 from services.activities.models import (
     Activity,
     Attendance,
@@ -47,26 +48,26 @@ def campaign_goals(session, campaign_id):
 
 
 def campaigns(session, year, theme, limit, offset):
-    query = select(Campaign).order_by(Campaign.year, Campaign.id).limit(limit).offset(offset)
+    query = select(Campaign).order_by(Campaign.year, Campaign.id)
     if year:
         query = query.where(Campaign.year == year)
     if theme:
         query = query.where(Campaign.theme == theme)
-    return session.scalars(query).all()
+    return select_page(session, query, limit, offset)
 
 
 # ------------------------------------------------------------------ facilities
 
 
 def facilities(session, unit_ids, kind, status, limit, offset):
-    query = select(Facility).order_by(Facility.id).limit(limit).offset(offset)
+    query = select(Facility).order_by(Facility.id)
     if unit_ids is not None:
         query = query.where(Facility.unit_id.in_(unit_ids))
     if kind:
         query = query.where(Facility.kind == kind)
     if status:
         query = query.where(Facility.status == status)
-    return session.scalars(query).all()
+    return select_page(session, query, limit, offset)
 
 
 # ------------------------------------------------------------------ activities and sign-ups
@@ -100,7 +101,7 @@ def activities(session, date_from, date_to, campaign_id, kind, unit_ids, status,
         query = query.where(Activity.held_on >= date_from)
     if date_to:
         query = query.where(Activity.held_on <= date_to)
-    return session.scalars(query.limit(limit).offset(offset)).all()
+    return select_page(session, query, limit, offset)
 
 
 def activity_counts(session, activity_ids):
@@ -191,7 +192,7 @@ def schedules(session, unit_ids, kind, active_on, limit, offset):
         query = query.where(RecurringSchedule.starts_on <= active_on,
                             (RecurringSchedule.ends_on.is_(None))
                             | (RecurringSchedule.ends_on >= active_on))
-    return session.scalars(query.limit(limit).offset(offset)).all()
+    return select_page(session, query, limit, offset)
 
 
 def participation_after(session, schedule_id, day):

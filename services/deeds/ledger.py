@@ -25,18 +25,19 @@ def rows(work, level=None, batch=None, focus_area=None, owner_unit_id=None, stat
     reports = queries.report_counts(work.db, ids)
     orders, open_orders = queries.order_counts(work.db, ids)
     latest = queries.latest_notices(work.db)
-    found = []
-    for item in items:
+
+    def row(item):
         count, on_time, last = reports[item.id]
-        found.append({
+        return {
             **{c.name: getattr(item, c.name) for c in Item.__table__.columns},
             "track": rules.track(item.status, item.id in open_orders),
             "owner_unit_name": lookup.unit_name(item.owner_unit_id),
             "responsible_member_name": lookup.member_name(item.responsible_member_id),
             "reports": count, "reports_on_time": on_time, "last_report_period": last,
             "supervision_orders": orders[item.id], "open_supervision": item.id in open_orders,
-            "notice_id": latest[item.id].id if item.id in latest else None})
-    return found
+            "notice_id": latest[item.id].id if item.id in latest else None}
+
+    return items.map(row)
 
 
 def export(work, level, batch, focus_area, owner_unit_id, status, year, details, unit_id=None):

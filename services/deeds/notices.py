@@ -35,8 +35,8 @@ def get_objection(work, objection_id):
 def list_objections(work, notice_id, status, unit_id, limit, offset):
     get_or_not_found(work.db, Notice, notice_id, "notice")
     directory.unit(work.db, unit_id)
-    return [objection_out(work, objection, owner) for objection, owner in queries.objections(
-        work.db, notice_id, status, unit_id, limit, offset)]
+    return queries.objections(work.db, notice_id, status, unit_id, limit, offset).map(
+        lambda row: objection_out(work, *row))
 
 
 def raise_objection(work, notice_id, item_id, member_id, reason, raised_on):

@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from sqlalchemy import case, func, or_, select
 
 from gonghui import directory
+from gonghui.paging import select_page
 from services.deeds import rules
 from services.deeds.models import (
     Commitment,
@@ -82,7 +83,7 @@ def ideas(session, status, submitter_member_id, unit_id, limit, offset):
     query = where_given(select(Idea), (Idea.status, status),
                         (Idea.submitter_member_id, submitter_member_id))
     query = in_subtree(query, Idea.submitter_unit_id, unit_id)
-    return list(session.scalars(query.order_by(Idea.id).limit(limit).offset(offset)))
+    return select_page(session, query.order_by(Idea.id), limit, offset)
 
 
 def lists(session, year, level):
@@ -174,7 +175,7 @@ def supervision_orders(session, status, owner_unit_id, unit_id, limit, offset):
         query = in_subtree(where_given(
             query.join(Item, Item.id == SupervisionOrder.item_id),
             (Item.owner_unit_id, owner_unit_id)), Item.owner_unit_id, unit_id)
-    return list(session.scalars(query.limit(limit).offset(offset)))
+    return select_page(session, query, limit, offset)
 
 
 def orders_to_escalate(session, as_of):
@@ -231,7 +232,7 @@ def objections(session, notice_id, status, unit_id, limit, offset):
                         .join(Item, Item.id == Objection.item_id)
                         .where(Objection.notice_id == notice_id), (Objection.status, status))
     query = in_subtree(query, Item.owner_unit_id, unit_id)
-    return session.execute(query.order_by(Objection.id).limit(limit).offset(offset)).all()
+    return select_page(session, query.order_by(Objection.id), limit, offset, fetch="execute")
 
 
 def pending_objections(session, notice_id, item_id=None):
@@ -339,7 +340,7 @@ def ledger_items(session, level=None, batch=None, focus_area=None, owner_unit_id
         query = query.where(Item.status == track_status)
         if supervised is not None:
             query = query.where(open_order if supervised else ~open_order)
-    return list(session.scalars(query.offset(offset).limit(limit)))
+    return select_page(session, query, limit, offset)
 
 
 def report_counts(session, ids):

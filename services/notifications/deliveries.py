@@ -24,9 +24,9 @@ def delivery_out(work, delivery, with_attempts=False):
 
 
 def list_deliveries(work, status, channel, member_id, event_id, limit, offset):
-    return [delivery_out(work, d) for d in queries.deliveries(
-        work.db, limit, offset, status=status, channel=channel, member_id=member_id,
-        event_id=event_id)]
+    return queries.deliveries(work.db, limit, offset, status=status, channel=channel,
+                              member_id=member_id, event_id=event_id).map(
+        lambda delivery: delivery_out(work, delivery))
 
 
 def get_delivery(work, delivery_id):
@@ -35,8 +35,8 @@ def get_delivery(work, delivery_id):
 
 
 def list_dead(work, limit, offset):
-    return [delivery_out(work, d, with_attempts=True)
-            for d in queries.deliveries(work.db, limit, offset, status="dead")]
+    return queries.deliveries(work.db, limit, offset, status="dead").map(
+        lambda delivery: delivery_out(work, delivery, with_attempts=True))
 
 
 def replay(work, delivery_id):

@@ -2,6 +2,7 @@
 
 from sqlalchemy import func, select
 
+from gonghui.paging import select_page
 from services.notifications.models import (
     Delivery,
     DeliveryAttempt,
@@ -17,8 +18,7 @@ def inbox_items(session, member_id, unread_only, limit, offset):
     query = select(InboxItem).where(InboxItem.member_id == member_id)
     if unread_only:
         query = query.where(InboxItem.read_at.is_(None))
-    return list(session.scalars(query.order_by(InboxItem.id.desc()).limit(limit)
-                                .offset(offset)))
+    return select_page(session, query.order_by(InboxItem.id.desc()), limit, offset)
 
 
 def unread(session, member_id):
@@ -66,11 +66,11 @@ def subscriptions(session, enabled):
 
 def deliveries(session, limit, offset, **equal):
     """The delivery log by id, filtered on the columns given (``status="dead"``; None: any)."""
-    query = select(Delivery).order_by(Delivery.id).limit(limit).offset(offset)
+    query = select(Delivery).order_by(Delivery.id)
     for name, value in equal.items():
         if value is not None:
             query = query.where(getattr(Delivery, name) == value)
-    return list(session.scalars(query))
+    return select_page(session, query, limit, offset)
 
 
 def attempts(session, delivery_id):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from gonghui.actor import SYSTEM_TICK
 from gonghui.errors import get_or_not_found
+from gonghui.paging import slice_page
 from services.organization import events, members, payloads, queries, rules
 from services.organization.models import (
     ActionItem,
@@ -46,7 +47,7 @@ def list_trainings(session, year, kind, member_id, limit, offset):
     rows = queries.trainings(session, year, kind)
     if member_id:  # attendees are a JSON list: filtered here
         rows = [t for t in rows if member_id in t.attendee_ids]
-    return rows[offset:offset + limit]
+    return slice_page(rows, limit, offset)
 
 
 # ----------------------------------------------------------------- field visits and meetings
@@ -103,8 +104,8 @@ def gathering_out(session, gathering, row):
 
 
 def list_gatherings(session, gathering, unit_id, kind, limit, offset):
-    return [gathering_out(session, gathering, row) for row in queries.gatherings(
-        session, gathering.model, gathering.day, unit_id, kind, limit, offset)]
+    return queries.gatherings(session, gathering.model, gathering.day, unit_id, kind, limit,
+                              offset).map(lambda row: gathering_out(session, gathering, row))
 
 
 # ----------------------------------------------------------------- action items

@@ -4,6 +4,7 @@ union serving a unit), look-ups that refuse (an open unit), lists and counts. No
 from sqlalchemy import func, literal, select
 
 from gonghui.errors import get_or_not_found
+from gonghui.paging import select_page
 from services.organization import rules
 from services.organization.models import (
     ActionItem,
@@ -93,15 +94,14 @@ def parent_union(session, unit_id):
 def units_page(session, domain, kind, include_closed, limit, offset):
     """``(unit, depth)`` in id order."""
     tree = depths()
-    query = (select(Unit, tree.c.depth).join(tree, tree.c.id == Unit.id)
-             .order_by(Unit.id).limit(limit).offset(offset))
+    query = select(Unit, tree.c.depth).join(tree, tree.c.id == Unit.id).order_by(Unit.id)
     if domain:
         query = query.where(Unit.domain == domain)
     if kind:
         query = query.where(Unit.kind == kind)
     if not include_closed:
         query = query.where(Unit.closed_on.is_(None))
-    return session.execute(query).all()
+    return select_page(session, query, limit, offset, fetch="execute")
 
 
 def units_in(session, unit_ids, include_closed):
@@ -174,12 +174,12 @@ def missing_members(session, member_ids):
 
 def members_page(session, unit_ids, include_left, limit, offset):
     """Members by employee number, of ``unit_ids`` (None: every unit)."""
-    query = select(Member).order_by(Member.employee_no).limit(limit).offset(offset)
+    query = select(Member).order_by(Member.employee_no)
     if unit_ids is not None:
         query = query.where(Member.unit_id.in_(unit_ids))
     if not include_left:
         query = query.where(Member.left_on.is_(None))
-    return session.scalars(query).all()
+    return select_page(session, query, limit, offset)
 
 
 def open_roles(session, *where):
@@ -258,7 +258,7 @@ def gatherings(session, model, day, unit_id, kind, limit, offset):
         query = query.where(model.unit_id == unit_id)
     if kind:
         query = query.where(model.kind == kind)
-    return session.scalars(query.limit(limit).offset(offset)).all()
+    return select_page(session, query, limit, offset)
 
 
 def action_items_of(session, source_type, source_id):
@@ -275,7 +275,7 @@ def action_items(session, owner_unit_id, open_only, overdue_as_of, limit, offset
         query = query.where(ActionItem.closed_on.is_(None))
     if overdue_as_of:
         query = query.where(ActionItem.due_on < overdue_as_of)
-    return session.scalars(query.limit(limit).offset(offset)).all()
+    return select_page(session, query, limit, offset)
 
 
 def open_follow_ups(session, as_of):
@@ -305,12 +305,12 @@ def versions(session, regulation_id):
 
 
 def regulations(session, category, status, limit, offset):
-    query = select(Regulation).order_by(Regulation.id).limit(limit).offset(offset)
+    query = select(Regulation).order_by(Regulation.id)
     if category:
         query = query.where(Regulation.category == category)
     if status:
         query = query.where(Regulation.status == status)
-    return session.scalars(query).all()
+    return select_page(session, query, limit, offset)
 
 
 # ----------------------------------------------------------------- coverage and export

@@ -71,8 +71,8 @@ def repeal(work, regulation_id, repealed_on, reason):
 
 
 def list_regulations(session, category, status, limit, offset):
-    return [regulation_out(session, r)
-            for r in queries.regulations(session, category, status, limit, offset)]
+    return queries.regulations(session, category, status, limit, offset).map(
+        lambda regulation: regulation_out(session, regulation))
 
 
 def history(session, regulation_id):

@@ -9,6 +9,7 @@ Use cases as plain functions of ``work``, the worker's service instance, used on
 
 from gonghui.actor import SYSTEM_TICK
 from gonghui.errors import Conflict, NotFound, get_or_not_found
+from gonghui.paging import slice_page
 from services.organization import events, members, payloads, queries, rules
 from services.organization.models import Election, RoleAssignment, Term, TermNotice, Unit
 
@@ -65,7 +66,7 @@ def terms_due(session, unit_id, as_of, within_days, limit, offset):
                          "starts_on": term.starts_on, "ends_on": term.ends_on,
                          "days_left": (term.ends_on - as_of).days, "status": status})
     rows.sort(key=lambda r: (r["ends_on"], r["unit_id"]))
-    return rows[offset:offset + limit]
+    return slice_page(rows, limit, offset)
 
 
 def record_election(work, unit_id, held_on, term_starts_on, term_ends_on, committee, notes):

@@ -86,8 +86,8 @@ def get_unit(session, unit_id):
 
 
 def list_units(session, domain, kind, include_closed, limit, offset):
-    return [unit_out(u, depth) for u, depth in
-            queries.units_page(session, domain, kind, include_closed, limit, offset)]
+    return queries.units_page(session, domain, kind, include_closed, limit, offset).map(
+        lambda row: unit_out(*row))
 
 
 def subtree(session, unit_id, include_closed):
