@@ -1,6 +1,6 @@
 """Running one route for one request: the arguments, the target the policy judges, the
 decision, the arguments the caller may not choose (their own member id), the RPC call with
-the authenticated actor, and the answer (a page for lists).
+the authenticated actor, and the answer (a page for lists, with the total of the list).
 
 Nothing here knows a particular route: the tables in :mod:`services.gateway.routes` do.
 """
@@ -29,6 +29,9 @@ LOOKUP_ACTOR = Actor("service", "gateway")
 # The units of a target the read model does not know: in no office's subtree (administrators
 # pass, and the service answers whether it exists).
 UNKNOWN_UNIT = (0,)
+# What a paged route always asks of its list RPC: the page with the list's total (the
+# kit's ``with_total``, gonghui.paging); a request may not ask otherwise.
+PAGE_WITH_TOTAL = {"with_total": True}
 
 
 class Refused(Forbidden):
@@ -62,11 +65,11 @@ def gather(route, values, exchange):
             raise ValidationError("the body disagrees with the path", clash)
         found.update(body)
     found.update(values)
-    clash = {k: ["set by the route"] for k, v in route.fixed.items() if k in found
-             and found[k] != v}
+    fixed = {**route.fixed, **PAGE_WITH_TOTAL} if route.paged else route.fixed
+    clash = {k: ["set by the route"] for k, v in fixed.items() if k in found and found[k] != v}
     if clash:
         raise ValidationError("the request sets what the route sets", clash)
-    found.update(route.fixed)
+    found.update(fixed)
     return found
 
 
@@ -178,17 +181,24 @@ def run(route, values, exchange):
         raise Refused(decision.status, decision.reason)
     fill_self(route, args, exchange.principal)
     if route.paged:
-        args.update(limit=limit + 1, offset=offset)
+        args.update(limit=limit, offset=offset)
     result = exchange.call(route.rpc, actor_for(decision, exchange.principal), args)
     if isinstance(result, Response):
         return result
     if route.paged:
-        more = len(result) > limit
-        return json_response({"items": result[:limit], "limit": limit, "offset": offset,
-                              "next_offset": offset + limit if more else None})
+        return page_response(result, limit, offset)
     if route.content != "json":
         return file_response(route, result)
     return json_response(result, status=route.status)
+
+
+def page_response(result, limit, offset):
+    """A page of a list: the RPC's ``{"items", "total"}`` (the total of the same filters) and
+    where the next page starts (None on the last)."""
+    total = result["total"]
+    return json_response({"items": result["items"], "total": total, "limit": limit,
+                          "offset": offset,
+                          "next_offset": offset + limit if offset + limit < total else None})
 
 
 def file_response(route, result):

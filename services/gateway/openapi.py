@@ -106,7 +106,7 @@ def _operation(plugin, route):
         if route.method in ("GET", "DELETE"):
             skip = set(names) | set(route.fixed) | {route.self_member, route.self_employee}
             if route.paged:
-                skip |= {"limit", "offset"}
+                skip |= {"limit", "offset", "with_total"}
             operation["parameters"] += [
                 p for p in plugin.converter.schema2parameters(route.args, location="query")
                 if p["name"] not in skip]
@@ -167,8 +167,11 @@ def _success(route):
             status: {"description": "done", "content": {"application/json": {"schema": {}}}}}
     item = route.result
     if route.paged:
-        schema = {"type": "object", "required": ["items", "limit", "offset", "next_offset"],
+        schema = {"type": "object",
+                  "required": ["items", "total", "limit", "offset", "next_offset"],
                   "properties": {"items": {"type": "array", "items": item},
+                                 "total": {"type": "integer", "minimum": 0, "description":
+                                           "how many rows the same filters match in all"},
                                  "limit": {"type": "integer"}, "offset": {"type": "integer"},
                                  "next_offset": {"type": ["integer", "null"]}}}
     elif route.many:

@@ -63,7 +63,7 @@ class Route:
     args: type | None = None  # the RPC's argument schema
     result: type | None = None  # the RPC's result schema
     many: bool = False
-    paged: bool = False  # limit/offset through to the RPC; the answer is a page
+    paged: bool = False  # limit/offset through to the RPC; the answer is a page and its total
     scope: str | None = None  # the RPC's unit argument that scopes a list to a subtree
     self_member: str | None = None  # an RPC argument the caller's own member id fills
     self_employee: str | None = None  # an RPC argument the caller's employee number fills
