@@ -11,17 +11,22 @@
   still open after a crash marks that send "in doubt" - the single at-least-once window (the
   SMTP server or robot accepted, the commit was lost). Resends keep the Message-ID and the
   ``X-Gonghui-Delivery`` id, so mail clients and webhook receivers can fold them.
+* Robots and webhooks keep their vendors' limits (``throttle.py``): the sender takes a token
+  of the target's bucket in the claiming transaction, before the send; without one the row
+  is not attempted but waits for the next token, and what waits for one robot goes out
+  merged into one message (``merging.py``), every row it carried marked sent with its
+  ``message_id`` in the same transaction - the same at-most-once window as a single send.
 """
 
 import functools
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import eventlet
 from nameko.extensions import DependencyProvider
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -31,7 +36,7 @@ from gonghui.db import Database, make_engine
 from gonghui.directory import DirectoryMember
 from gonghui.entrypoints import Event
 from gonghui.events import emit, emit_many
-from services.notifications import events, rules, templates
+from services.notifications import events, merging, rules, templates, throttle
 from services.notifications.channels import ChannelError, dingtalk, inbox, smtp, webhook, wecom
 from services.notifications.defaults import DEFAULT_RULES
 from services.notifications.fanout import fan_out
@@ -66,6 +71,10 @@ class Settings:
     smtp_starttls: bool = False
     smtp_user: str | None = None
     smtp_password: str | None = None
+    # Vendor limits: messages per rate window to one robot or webhook subscription, by kind
+    # (a robot's or subscription's own rate_limit overrides it).
+    rate_window: float = 60.0
+    rates: dict = field(default_factory=lambda: {"wecom": 20, "dingtalk": 20, "webhook": 60})
 
     @classmethod
     def from_config(cls, config):
@@ -84,7 +93,14 @@ class Settings:
             smtp_from=config.get("SMTP_FROM", "noreply@gonghui.local"),
             smtp_from_name=config.get("SMTP_FROM_NAME", "工会服务平台"),
             smtp_starttls=flag, smtp_user=config.get("SMTP_USER") or None,
-            smtp_password=config.get("SMTP_PASSWORD") or None)
+            smtp_password=config.get("SMTP_PASSWORD") or None,
+            rate_window=float(config.get("NOTIFY_RATE_WINDOW_SECONDS", 60)),
+            rates={"wecom": int(config.get("NOTIFY_WECOM_RATE", 20)),
+                   "dingtalk": int(config.get("NOTIFY_DINGTALK_RATE", 20)),
+                   "webhook": int(config.get("NOTIFY_WEBHOOK_RATE", 60))})
+
+    def rate_of(self, channel):
+        return self.rates[channel]
 
     def smtp_sender(self):
         return smtp.SmtpSender(self.smtp_host, self.smtp_port, self.smtp_from,
@@ -203,15 +219,16 @@ def send_email(session, senders, settings, group):
     return senders.smtp.send(message, member.email)
 
 
-def send_robot(session, settings, row):
-    robot = session.get(UnitRobot, int(row.target))
+def send_robot(session, settings, message):
+    """One message (``merging.Message``: one notice, or the list of several) to the robot
+    of its rows."""
+    target = message.rows[0].target
+    robot = session.get(UnitRobot, int(target))
     if robot is None or not robot.enabled:
-        raise ChannelError(f"robot {row.target} was removed or disabled", permanent=True)
-    title = templates.urgency_prefix(row.urgency, "zh") + row.title
-    markdown = templates.markdown_body(title, row.body, row.link, row.language)
+        raise ChannelError(f"robot {target} was removed or disabled", permanent=True)
     if robot.kind == "wecom":
-        return wecom.send(robot.webhook_url, markdown, timeout=settings.http_timeout)
-    return dingtalk.send(robot.webhook_url, robot.secret, title, markdown,
+        return wecom.send(robot.webhook_url, message.markdown, timeout=settings.http_timeout)
+    return dingtalk.send(robot.webhook_url, robot.secret, message.title, message.markdown,
                          timeout=settings.http_timeout)
 
 
@@ -224,7 +241,10 @@ def send_webhook(session, settings, row):
                         timeout=settings.http_timeout)
 
 
-def _claim(session, now, member_digest_of=None):
+def _claim(session, now, member_digest_of=None, flush=False):
+    """One due row (or the rest of a member's digest). ``flush`` (a clock moved ahead of
+    now): rows waiting for a robot's token are not due before it is there, whatever the
+    clock says."""
     query = select(D).where(D.c.status == "pending", D.c.next_attempt_at <= now)
     if member_digest_of is None:
         query = query.where(D.c.channel != "inbox").order_by(D.c.next_attempt_at,
@@ -232,25 +252,49 @@ def _claim(session, now, member_digest_of=None):
     else:
         query = query.where(D.c.channel == "email", D.c.digest.is_(True),
                             D.c.member_id == member_digest_of).order_by(D.c.id)
+    if flush:
+        query = query.where(or_(D.c.held_reason.is_(None),
+                                D.c.held_reason.not_like(f"{throttle.RATE_HELD}%"),
+                                D.c.next_attempt_at <= func.clock_timestamp()))
     return session.execute(query.with_for_update(skip_locked=True)).all()
+
+
+def _claim_same_robot(session, now, row):
+    """The other due rows waiting for ``row``'s robot, oldest first, to merge with it."""
+    return session.execute(select(D).where(
+        D.c.status == "pending", D.c.next_attempt_at <= now, D.c.channel == row.channel,
+        D.c.target == row.target, D.c.id != row.id)
+        .order_by(D.c.next_attempt_at, D.c.id).limit(merging.MERGE_AT_MOST - 1)
+        .with_for_update(skip_locked=True)).all()
 
 
 SENT_DETAIL = {"email": "accepted by the SMTP server", "wecom": "robot answered errcode 0",
                "dingtalk": "robot answered errcode 0", "webhook": "endpoint answered 2xx"}
 
 
-def send_one(engine, senders, settings, now=None, on_disabled=None):
-    """Claim one due row (with the rest of its member's digest), send it, record it.
+def send_one(engine, senders, settings, now=None, on_disabled=None, flush=False):
+    """Claim one due row (with the rest of its member's digest, or what else waits for its
+    robot), send it, record it; or, when its robot or webhook has no token, let it wait.
     Returns False when nothing was due."""
     now = now or datetime.now(UTC)
     with Session(engine) as session, session.begin():
-        claimed = _claim(session, now)
+        claimed = _claim(session, now, flush=flush)
         if not claimed:
             return False
         row = claimed[0]
-        group = [row]
+        group, message = [row], None
         if row.channel == "email" and row.digest:
             group += [r for r in _claim(session, now, row.member_id) if r.id != row.id]
+        elif row.channel in throttle.THROTTLED:
+            limit = throttle.limit_for(session, settings, row.channel, row.target)
+            wait = throttle.take(session, limit)
+            if wait is not None:
+                throttle.defer(session, limit, wait, [row.id])
+                return True
+            if row.channel in throttle.ROBOT_CHANNELS:
+                message = merging.pack(row.channel,
+                                       [row, *_claim_same_robot(session, now, row)])
+                group = message.rows
         ids = [r.id for r in group]
         started = datetime.now(UTC)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as marker:
@@ -264,12 +308,12 @@ def send_one(engine, senders, settings, now=None, on_disabled=None):
         # accepts: the window in which a crash loses the commit of a send that happened is
         # the COMMIT itself. A failure rolls back to here and records the failure instead.
         session.execute(text("SAVEPOINT before_send"))
-        _sent(session, group, attempt_ids, row)
+        _sent(session, group, attempt_ids, row, uuid.uuid4())
         try:
             if row.channel == "email":
                 send_email(session, senders, settings, group)
-            elif row.channel in ("wecom", "dingtalk"):
-                send_robot(session, settings, row)
+            elif message is not None:
+                send_robot(session, settings, message)
             else:
                 send_webhook(session, settings, row)
         except Exception as exc:  # noqa: BLE001 - a bug in one send must not stop the rest
@@ -282,12 +326,16 @@ def send_one(engine, senders, settings, now=None, on_disabled=None):
     return True
 
 
-def _sent(session, group, attempt_ids, row):
+def _sent(session, group, attempt_ids, row, message_id):
     finished = datetime.now(UTC)
+    detail = SENT_DETAIL[row.channel]
+    if len(group) > 1:
+        detail += f"; message {message_id} carried {len(group)} notices"
     session.execute(update(A).where(A.c.id.in_(attempt_ids)).values(
-        outcome="sent", finished_at=finished, detail=SENT_DETAIL[row.channel]))
+        outcome="sent", finished_at=finished, detail=detail))
     session.execute(update(D).where(D.c.id.in_([r.id for r in group])).values(
-        status="sent", attempts=D.c.attempts + 1, sent_at=finished, last_error=None))
+        status="sent", attempts=D.c.attempts + 1, sent_at=finished, last_error=None,
+        message_id=message_id))
     if row.channel == "webhook":
         session.execute(update(WebhookSubscription).where(
             WebhookSubscription.id == int(row.target)).values(consecutive_failures=0))
@@ -339,9 +387,11 @@ def disable_subscription(session, settings, sub, error):
     sub.enabled, sub.disabled_at = False, now
     sub.disabled_reason = f"{sub.consecutive_failures} consecutive failures; last: {error}"
     reason = f"subscription disabled: {sub.disabled_reason}"
+    # Rows another sender holds (waiting for this subscription's bucket, whose lock this
+    # transaction holds) are skipped, not waited for: they find it disabled and die then.
     pending = session.execute(select(D).where(
         D.c.channel == "webhook", D.c.target == str(sub.id),
-        D.c.status == "pending").with_for_update()).all()
+        D.c.status == "pending").with_for_update(skip_locked=True)).all()
     if pending:
         session.execute(update(D).where(D.c.id.in_([r.id for r in pending])).values(
             status="dead", last_error=reason[:2000]))
@@ -388,7 +438,7 @@ def run_due(engine, settings, until, on_disabled=None):
             break
     senders = Senders(settings)
     try:
-        while send_one(engine, senders, settings, until, on_disabled):
+        while send_one(engine, senders, settings, until, on_disabled, flush=True):
             handled += 1
     finally:
         senders.close()

@@ -10,12 +10,14 @@ The read model of the union tree that recipients are resolved from is the kit's
 (``gonghui.directory``: its tables live in this database too).
 """
 
+import uuid
 from datetime import datetime, time
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     Index,
     Integer,
     String,
@@ -86,6 +88,8 @@ class UnitRobot(Model):
     webhook_url: Mapped[str] = mapped_column(Sealed)  # its query carries the robot's key
     secret: Mapped[str | None] = mapped_column(Sealed)
     enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    # Messages per rate window (NOTIFY_RATE_WINDOW_SECONDS); NULL: its kind's default.
+    rate_limit: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (UniqueConstraint("unit_id", "kind"),)
 
@@ -103,6 +107,7 @@ class WebhookSubscription(Model):
     consecutive_failures: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     disabled_reason: Mapped[str | None] = mapped_column(Text)
+    rate_limit: Mapped[int | None] = mapped_column(Integer)  # as UnitRobot.rate_limit
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now())
 
@@ -130,13 +135,16 @@ class Delivery(Model):
     payload: Mapped[dict | None] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(String(10))
     digest: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-    held_reason: Mapped[str | None] = mapped_column(String(20))
+    # Why it waited: quiet_hours, digest, or "rate_limit: wecom robot 3, 20/min".
+    held_reason: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now())
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The message that carried it: one merged robot message carries several deliveries.
+    message_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
 
     __table_args__ = (
         # What the dispatcher claims: due rows of a channel, oldest first.
@@ -144,6 +152,19 @@ class Delivery(Model):
               postgresql_where=text("status = 'pending'")),
         Index("ix_deliveries_dead", "id", postgresql_where=text("status = 'dead'")),
     )
+
+
+class SendBucket(Model):
+    """The token bucket of one robot or webhook subscription (``throttle.py``): one row per
+    ``(channel, target)``, locked by the sender that takes a token, so every replica shares
+    it."""
+
+    __tablename__ = "send_buckets"
+
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    target: Mapped[str] = mapped_column(Text, primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    refilled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class DeliveryAttempt(Model):

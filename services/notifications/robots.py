@@ -17,10 +17,10 @@ from services.notifications.models import UnitRobot
 def robot_out(robot):
     return {"id": robot.id, "unit_id": robot.unit_id, "kind": robot.kind, "name": robot.name,
             "webhook_url": mask_url(robot.webhook_url), "signed": bool(robot.secret),
-            "enabled": robot.enabled}
+            "enabled": robot.enabled, "rate_limit": robot.rate_limit}
 
 
-def set_unit_robot(work, unit_id, kind, webhook_url, secret, name, enabled):
+def set_unit_robot(work, unit_id, kind, webhook_url, secret, name, enabled, rate_limit):
     directory.unit(work.db, unit_id)
     robot = queries.robot(work.db, unit_id, kind)
     if robot is None:
@@ -28,6 +28,7 @@ def set_unit_robot(work, unit_id, kind, webhook_url, secret, name, enabled):
         work.db.add(robot)
     robot.webhook_url, robot.secret, robot.name, robot.enabled = (webhook_url, secret, name,
                                                                   enabled)
+    robot.rate_limit = rate_limit
     work.db.flush()
     work.emit(events.ROBOT_CHANGED, payloads.robot_changed(unit_id, kind, name, enabled),
               ("unit_robot", robot.id))

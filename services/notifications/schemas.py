@@ -180,6 +180,13 @@ class RuleOut(Schema):
 # ----------------------------------------------------------------- robots and webhooks
 
 
+def RateLimit(**kwargs):  # noqa: N802 - a field, named like one
+    """Messages per rate window to this robot or endpoint (NOTIFY_RATE_WINDOW_SECONDS, a
+    minute by default); none: the default of its kind (NOTIFY_WECOM_RATE, …)."""
+    return fields.Integer(strict=True, allow_none=True,
+                          validate=validate.Range(min=1, max=10000), **kwargs)
+
+
 class SetRobot(Arguments):
     unit_id = Id(required=True)
     kind = OneOf(rules.ROBOT_CHANNELS, required=True)
@@ -188,6 +195,7 @@ class SetRobot(Arguments):
                            validate=validate.Length(min=8, max=200))
     name = Text(100, load_default=None, allow_none=True)
     enabled = fields.Boolean(load_default=True)
+    rate_limit = RateLimit(load_default=None)
 
     @validates_schema
     def secret_for_dingtalk(self, data, **kwargs):
@@ -212,6 +220,7 @@ class RobotOut(Schema):
     webhook_url = fields.String()  # masked: the key in its query is a secret
     signed = fields.Boolean()
     enabled = fields.Boolean()
+    rate_limit = fields.Integer(allow_none=True)
 
 
 def check_patterns(values):
@@ -227,6 +236,7 @@ class Subscribe(Arguments):
     event_types = fields.List(fields.String(), required=True,
                               validate=[validate.Length(min=1, max=100), check_patterns])
     owner_member_id = Id(load_default=None, allow_none=True)
+    rate_limit = RateLimit(load_default=None)
 
 
 class SubscriptionId(Arguments):
@@ -241,6 +251,7 @@ class UpdateSubscription(SubscriptionId):
                               validate=[validate.Length(min=1, max=100), check_patterns])
     owner_member_id = Id(allow_none=True)
     enabled = fields.Boolean()
+    rate_limit = RateLimit()
 
 
 class ListSubscriptions(Arguments):
@@ -257,6 +268,7 @@ class SubscriptionOut(Schema):
     consecutive_failures = fields.Integer()
     disabled_at = fields.AwareDateTime(format="iso", allow_none=True)
     disabled_reason = fields.String(allow_none=True)
+    rate_limit = fields.Integer(allow_none=True)
 
 
 # ----------------------------------------------------------------- deliveries
@@ -302,6 +314,7 @@ class DeliveryOut(Schema):
     last_error = fields.String(allow_none=True)
     created_at = fields.AwareDateTime(format="iso")
     sent_at = fields.AwareDateTime(format="iso", allow_none=True)
+    message_id = fields.UUID(allow_none=True)  # shared by the deliveries one message carried
     attempt_log = fields.List(fields.Nested(AttemptOut))
 
 

@@ -126,10 +126,12 @@ class NotificationsService(
     # ------------------------------------------------------------ group robots
 
     @rpc(args=s.SetRobot, result=s.RobotOut, writes=True, errors=(NotFound,))
-    def set_unit_robot(self, unit_id, kind, webhook_url, secret, name, enabled):
+    def set_unit_robot(self, unit_id, kind, webhook_url, secret, name, enabled, rate_limit):
         """A unit's WeCom or DingTalk group robot (its webhook URL; DingTalk's secret for the
-        signed mode). Replaces the unit's robot of that kind."""
-        return robots.set_unit_robot(self, unit_id, kind, webhook_url, secret, name, enabled)
+        signed mode; its own ``rate_limit`` if not its kind's). Replaces the unit's robot of
+        that kind."""
+        return robots.set_unit_robot(self, unit_id, kind, webhook_url, secret, name, enabled,
+                                     rate_limit)
 
     @rpc(args=s.ListRobots, result=s.RobotOut, many=True)
     def list_unit_robots(self, unit_id):
@@ -142,11 +144,13 @@ class NotificationsService(
     # ------------------------------------------------------------ webhooks
 
     @rpc(args=s.Subscribe, result=s.SubscriptionOut, writes=True)
-    def subscribe_webhook(self, name, url, secret, event_types, owner_member_id):
+    def subscribe_webhook(self, name, url, secret, event_types, owner_member_id, rate_limit):
         """POST every event of ``event_types`` (``deeds.report_overdue``, ``deeds.*``, ``*``)
         to ``url``, signed with ``secret`` (HMAC-SHA256, see channels/webhook.py); the owner
-        is told if it gets disabled after repeated failures."""
-        return webhooks.subscribe(self, name, url, secret, event_types, owner_member_id)
+        is told if it gets disabled after repeated failures; at most ``rate_limit`` a window
+        (default NOTIFY_WEBHOOK_RATE)."""
+        return webhooks.subscribe(self, name, url, secret, event_types, owner_member_id,
+                                  rate_limit)
 
     @rpc(args=s.ListSubscriptions, result=s.SubscriptionOut, many=True)
     def list_webhooks(self, enabled):

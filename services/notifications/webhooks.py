@@ -17,7 +17,8 @@ from services.notifications.models import WebhookSubscription
 def subscription_out(sub):
     return {**{c: getattr(sub, c) for c in ("id", "name", "event_types", "owner_member_id",
                                             "enabled", "consecutive_failures", "disabled_at",
-                                            "disabled_reason")}, "url": mask_url(sub.url)}
+                                            "disabled_reason", "rate_limit")},
+            "url": mask_url(sub.url)}
 
 
 def _check_patterns(patterns):
@@ -39,10 +40,11 @@ def _changed(work, sub, removed=False):
               ("webhook_subscription", sub.id))
 
 
-def subscribe(work, name, url, secret, event_types, owner_member_id):
+def subscribe(work, name, url, secret, event_types, owner_member_id, rate_limit=None):
     _check_patterns(event_types)
     sub = WebhookSubscription(name=name, url=url, secret=secret, event_types=event_types,
-                              owner_member_id=owner_member_id, enabled=True,
+                              owner_member_id=owner_member_id, rate_limit=rate_limit,
+                              enabled=True,
                               consecutive_failures=0)
     work.db.add(sub)
     work.db.flush()

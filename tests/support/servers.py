@@ -80,14 +80,24 @@ class RobotServer:
     """WeCom robots at ``/cgi-bin/webhook/send?key=K``, DingTalk robots at
     ``/robot/send?access_token=T`` (signed when registered with a secret) and webhook
     receivers at ``/hooks/<name>`` (signature checked when registered with a secret, and
-    scripted to fail their first N requests). What each accepted is in ``received``; what
-    was refused, with the reason, in ``refused``."""
+    scripted to fail their first N requests). What each accepted is in ``received`` (and
+    when, ``time.monotonic()``, in ``arrived``); what was refused, with the reason, in
+    ``refused``. A robot given a rate (:meth:`limit_rate`) refuses what arrives above it
+    the way the vendors do: more than ``count`` accepted in the last ``window`` seconds
+    (sliding) and WeCom answers errcode 45009, DingTalk 130101."""
+
+    # The vendors' answers to a robot sending too fast, and DingTalk's to a body too large.
+    TOO_FAST = {"wecom": (45009, "api freq out of limit"),
+                "dingtalk": (130101, "send too fast, exceed 20 times per minute")}
+    DINGTALK_BODY_BYTES = 20000
 
     def __init__(self):
         self.port = free_port()
         self.wecom_keys, self.dingtalk_secrets = set(), {}
         self.hook_secrets, self.fail_first, self.calls = {}, defaultdict(int), defaultdict(int)
         self.received = defaultdict(list)
+        self.arrived = defaultdict(list)
+        self.rates = {}
         self.refused = []
         self._server = None
 
@@ -102,6 +112,25 @@ class RobotServer:
     def dingtalk_url(self, token, secret=None):
         self.dingtalk_secrets[token] = secret
         return f"{self.base}/robot/send?access_token={token}"
+
+    def limit_rate(self, robot, count, window):
+        """``robot`` as in ``received`` (``wecom:<key>``, ``dingtalk:<token>``)."""
+        self.rates[robot] = (count, window)
+
+    def _too_fast(self, robot):
+        if robot not in self.rates:
+            return False
+        count, window = self.rates[robot]
+        since = time.monotonic() - window
+        return sum(1 for at in self.arrived[robot] if at > since) >= count
+
+    def _accept(self, start_response, robot, body):
+        if self._too_fast(robot):
+            errcode, reason = self.TOO_FAST[robot.partition(":")[0]]
+            return self._refuse(start_response, robot, reason, errcode)
+        self.received[robot].append(body)
+        self.arrived[robot].append(time.monotonic())
+        return self._answer(start_response, "200 OK", {"errcode": 0, "errmsg": "ok"})
 
     def hook_url(self, name, secret=None, fail_first=0):
         self.hook_secrets[name] = secret
@@ -145,6 +174,8 @@ class RobotServer:
         if path == "/cgi-bin/webhook/send":
             return self._wecom(start_response, query, body)
         if path == "/robot/send":
+            if len(raw) > self.DINGTALK_BODY_BYTES:
+                return self._refuse(start_response, "dingtalk", "body 大小不合法", 460101)
             return self._dingtalk(start_response, query, body)
         if path.startswith("/hooks/"):
             return self._hook(start_response, path[len("/hooks/"):], environ, raw, body)
@@ -160,8 +191,7 @@ class RobotServer:
             return self._refuse(start_response, "wecom", "missing content", 44004)
         if len(content.encode()) > 4096:
             return self._refuse(start_response, "wecom", "content exceed max length", 40058)
-        self.received[f"wecom:{key}"].append(body)
-        return self._answer(start_response, "200 OK", {"errcode": 0, "errmsg": "ok"})
+        return self._accept(start_response, f"wecom:{key}", body)
 
     def _dingtalk(self, start_response, query, body):
         token = query.get("access_token")
@@ -184,8 +214,7 @@ class RobotServer:
             ok = False
         if not ok:
             return self._refuse(start_response, "dingtalk", "param error", 40035)
-        self.received[f"dingtalk:{token}"].append(body)
-        return self._answer(start_response, "200 OK", {"errcode": 0, "errmsg": "ok"})
+        return self._accept(start_response, f"dingtalk:{token}", body)
 
     def _hook(self, start_response, name, environ, raw, body):
         self.calls[name] += 1
