@@ -450,7 +450,22 @@ CROSSING = {
     "activities_schedule_activity": [("the audience", _cross(lambda w: {
         "organiser_unit_id": w.unit["in"], "audience": "subtree",
         "audience_unit_id": w.unit["out"]}))],
+    "organization_record_election": [("a member elected", _cross(lambda w: {
+        "committee": [{"member_id": w.member["out"], "role": "committee_member"}]},
+        unit_id=lambda w: w.unit["in"]))],
+    "organization_record_meeting": [("a task's owner", _cross(lambda w: {
+        "tasks": [{"owner_unit_id": w.unit["out"]}]}, unit_id=lambda w: w.unit["in"]))],
+    "organization_record_field_visit": [("an action's owner", _cross(lambda w: {
+        "actions": [{"owner_unit_id": w.unit["out"]}]}, unit_id=lambda w: w.unit["in"]))],
 }
+# Crossings the gateway does not catch yet: units and members inside a list argument (an
+# election's committee, a meeting's tasks, a visit's actions), which the routes cannot
+# name (``also`` takes one value: services/gateway/routing.py and api.py would need a
+# source for a list's items) and organization does not check against the actor either.
+# Listed until mended (the test fails as soon as one is, to take it off).
+STILL_CROSSES = {("organization_record_election", "a member elected"),
+                 ("organization_record_meeting", "a task's owner"),
+                 ("organization_record_field_visit", "an action's owner")}
 
 
 def expected(route, caller):
@@ -758,7 +773,7 @@ def test_every_route_for_every_caller(matrix_world):
 def test_an_officer_reaches_no_further_through_a_second_record(matrix_world):
     world, clients, calls, engines = matrix_world
     officer, routes = clients["officer_in"], {r.name: r for r in ROUTES}
-    wrong = []
+    wrong, crossed = [], set()
     for name, crossings in CROSSING.items():
         route = routes[name]
         for outside, case in crossings:
@@ -767,11 +782,14 @@ def test_an_officer_reaches_no_further_through_a_second_record(matrix_world):
             del calls[:]
             response = officer.request(route.method, request_url(route, request),
                                        json=request["body"])
-            if any(rpc == route.rpc for rpc, _ in calls) or response.status_code != 404:
+            if any(rpc == route.rpc for rpc, _ in calls):
+                crossed.add((name, outside))
+            elif response.status_code != 404:
                 wrong.append((name, outside, response.status_code, response.text[:200]))
             elif changes(engines) != before:
                 wrong.append((name, outside, "refused but changed"))
     assert wrong == []
+    assert crossed == STILL_CROSSES
 
 
 def test_the_actor_the_services_are_told(matrix_world):
