@@ -277,18 +277,24 @@ class Bench:
             self.hello_log.close()
         if getattr(self, "gateway_engine", None) is not None:
             self.gateway_engine.dispose()
-        try:
-            self.runner.stop()
-        finally:
-            users = [self.runner.user_prefix + u for u in
-                     [s.amqp_user for s in SERVICES] + ["operator", "downstream"]]
-            for path in [f"vhosts/{quote(self.runner.vhost, safe='')}"] + [
-                    f"users/{quote(user, safe='')}" for user in users]:
-                self.broker_call("DELETE", path)
-            for name in STACK:
-                postgres.drop_service_database(infra.PG_ADMIN_URL,
-                                               self.runner.database_service(name))
-            shutil.rmtree(self.home, ignore_errors=True)
+        users = [self.runner.user_prefix + u for u in
+                 [s.amqp_user for s in SERVICES] + ["operator", "downstream"]]
+        steps = [self.runner.stop]
+        steps += [lambda path=path: self.broker_call("DELETE", path) for path in
+                  [f"vhosts/{quote(self.runner.vhost, safe='')}"]
+                  + [f"users/{quote(user, safe='')}" for user in users]]
+        steps += [lambda name=name: postgres.drop_service_database(
+            infra.PG_ADMIN_URL, self.runner.database_service(name)) for name in STACK]
+        failed = []
+        for step in steps:  # each one even when another failed (the broker may be gone)
+            try:
+                step()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                failed.append(f"{type(exc).__name__}: {exc}")
+        shutil.rmtree(self.home, ignore_errors=True)
+        if failed:
+            log(f"cleaning up left something behind (vhost {self.runner.vhost}, prefix "
+                f"{self.runner.user_prefix}):\n  " + "\n  ".join(failed))
 
     # -------------------------------------------------------------- data for the writes
 
