@@ -1,9 +1,7 @@
 """The browser tests' world: organization, deeds, activities, notifications and the gateway
-on the real broker and databases, the demo union with its deeds replayed to the business
-date and its activities, and the demo's logins (deploy/demo/accounts.py) loaded as
+on the real broker and databases, the demo union with its deeds replayed and its activities
+to the demo's date (the business date), and the demo's logins (deploy/demo/accounts.py) loaded as
 ``gonghui demo`` loads them; and a headless chromium (``browser.py``)."""
-
-from datetime import date
 
 import pytest
 
@@ -20,8 +18,8 @@ from services.organization.service import OrganizationService
 from tests.browser.browser import Browser
 from tests.support.gateway import wait_for_read_models, web_port
 
-# The business date of the pages: the second quarter's public notice is open.
-BUSINESS_DATE = date(2021, 7, 2)
+# The business date of the pages: the demo's, as `gonghui up` stands it (the article's date).
+BUSINESS_DATE = demo_deeds.ARTICLE_DATE
 OPERATOR = Actor("operator", "browser-tests")
 
 
@@ -36,8 +34,7 @@ def site(start_service, rpc, databases, monkeypatch, notifications_config):
     with rpc() as proxy:
         load_demo(proxy)
         wait_for_read_models(proxy, ("gateway", "deeds", "activities"))
-        items = demo_deeds.load_items(proxy)
-        demo_deeds.simulate(proxy, items, date(2021, 1, 20), BUSINESS_DATE)
+        demo_deeds.load_demo(proxy)
         demo_activities.load_demo(proxy)
         units = {u["code"]: u for u in proxy.organization.list_units(limit=5000)}
     with rpc(actor=OPERATOR) as operator:

@@ -70,7 +70,9 @@ def test_a_file_that_does_not_match_its_pin_is_refused(tmp_path, monkeypatch):
 def test_the_pages_own_files_name_no_other_site():
     assert OWN_FILES
     for path in OWN_FILES:
-        assert not re.search(r"https?://", path.read_text(encoding="utf-8")), path
+        # An SVG's namespace is a name, not a place anything is loaded from.
+        text = path.read_text(encoding="utf-8").replace('xmlns="http://www.w3.org/2000/svg"', "")
+        assert not re.search(r"https?://", text), path
 
 
 @pytest.mark.parametrize("target, kept", [

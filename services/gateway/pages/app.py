@@ -108,8 +108,9 @@ def login(request, db, call_service, settings, locale):
         return login_form(locale, going, typed, "Too many failed attempts: wait a while, "
                           "then try again.", 429)
     except accounts.NotAuthenticated:
+        # The form again, with the reason (a page, not an API's 401).
         return login_form(locale, going, typed, "The employee number, mobile or password is "
-                          "wrong.", 401)
+                          "wrong.", 200)
     response = redirect(going, code=303)
     layout.apply_cookies(request, visit, response)
     return response

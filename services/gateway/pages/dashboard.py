@@ -99,7 +99,7 @@ def chart_data(rows, locale):
     """The completion chart's figures, for charts.js (the same numbers as the table)."""
     return {"kind": "bar", "renderer": "svg", "categories": [r.name for r in rows],
             "values": [r.percent for r in rows], "unit": "%",
-            "series": render.gettext(locale, "Completed (%)")}
+            "series": render.gettext(locale, "Completion rate")}
 
 
 def home(visit):

@@ -1,0 +1,78 @@
+"""A member's home in a real browser (the demo's XN0012, a member of 机关工会 with no office),
+on a phone-sized screen: their own home, not the officers' figures; no horizontal
+scrolling; Chinese throughout. The pages' plumbing seen from outside: the vendored
+libraries served as pinned (bytes, type, cache), a page refuses a form without the
+session's CSRF token, logging out ends the session."""
+
+import hashlib
+
+import requests
+
+from services.gateway.pages import vendor
+from tests.browser.pages_checks import english_runs, visible_text
+from tests.support.gateway import Client
+
+MEMBER = "XN0012"
+PHONE = {"width": 375, "height": 740, "mobile": True}
+
+
+def log_in(browser, base, login, password, going="/"):
+    browser.goto(url=f"{base}{going}")
+    browser.fill(selector="#login", value=login)
+    browser.fill(selector="#password", value=password)
+    return browser.submit(selector="form button[type=submit]")
+
+
+def test_a_member_sees_their_own_home_on_a_phone(site, browser):
+    base = site["base"]
+    browser.open(**PHONE)
+    assert log_in(browser, base, MEMBER, site["password"])["url"] == f"{base}/"
+    assert browser.text(selector="h1") == "我的主页"
+    assert browser.text(selector=".masthead .role") == "会员"
+    assert browser.text(selector=".masthead .union") == "机关工会"
+    # Their own things, none of the officers' figures or their screens.
+    assert browser.evaluate(expression="""['#completion', '#supervision', '#missing-reports',
+        '#terms'].filter(s => document.querySelector(s))""") == []
+    navigation = browser.texts(selector="nav.screens li")
+    assert "工作台" in navigation and "金点子" in navigation
+    assert "实事台账" not in navigation and "审计" not in navigation
+    api = Client(base)
+    assert api.post("/api/v1/session", json={"login": MEMBER, "password": site[
+        "password"]}).status_code == 201
+    unread = api.get("/api/v1/me/inbox/unread").json()["unread"]
+    assert browser.text(selector="#inbox [data-key=unread]") == str(unread)
+    mine = api.get("/api/v1/me/ideas").json()["items"]
+    shown = browser.texts(selector="#my-ideas li")
+    assert len(shown) == len(mine) and all(i["title"] in s for i, s in zip(
+        mine, shown, strict=True))
+    # A phone's width: nothing wider than the screen.
+    assert browser.evaluate(expression="document.documentElement.scrollWidth") <= PHONE[
+        "width"]
+    assert english_runs(visible_text(browser)) == []
+    assert browser.messages() == []
+    browser.save(name="member-home-phone")
+
+    # A form without the session's CSRF token is refused; the session goes on.
+    cookies = browser.cookies()
+    forged = requests.post(f"{base}/logout", cookies=cookies, data={}, allow_redirects=False,
+                           timeout=20)
+    assert forged.status_code == 403 and "页面已过期" in forged.text
+    assert browser.goto(url=f"{base}/")["url"] == f"{base}/"
+    # Logging out (the header's form carries the token) ends it.
+    assert browser.submit(selector=".logout button")["url"] == f"{base}/login"
+    assert requests.get(f"{base}/api/v1/me", cookies=cookies, timeout=20).status_code == 401
+    assert browser.goto(url=f"{base}/")["url"] == f"{base}/login?next=/"
+
+    # What the pages load is the gateway's own, the libraries as pinned.
+    for lib in vendor.libraries():
+        served = requests.get(f"{base}/static/vendor/{lib['serve_as']}", timeout=20)
+        assert served.status_code == 200
+        assert hashlib.sha256(served.content).hexdigest() == lib["sha256"]
+        assert served.headers["Content-Type"] == "text/javascript; charset=utf-8"
+        assert "max-age=31536000" in served.headers["Cache-Control"]
+    assert requests.get(f"{base}/static/../service.py", timeout=20).status_code == 404
+    login = requests.get(f"{base}/login", timeout=20)
+    assert login.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    loaded = browser.evaluate(expression="""Array.from(document.querySelectorAll(
+        'script[src], link[href], img[src], a[href]')).map(e => e.src || e.href)""")
+    assert loaded and all(url.startswith(base + "/") for url in loaded), loaded
