@@ -49,6 +49,7 @@ from tests.support.servers import SmtpServer, free_port  # noqa: E402
 PG = os.environ.get("GONGHUI_BENCH_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432")
 DATABASE = f"{PG}/gonghui_bench_notifications"
 TICK = Actor("system", "tick")
+SECRETS_KEY = "bench-only-secrets-key-0123456789abcdef"  # it stores no secret here
 
 
 def log(message):
@@ -73,17 +74,38 @@ def fill_directory(engine, members):
              "email": f"w{i:05d}@xny.example.cn"} for i in range(1, members + 1)])
 
 
-def vhost():
-    name = f"bench_{uuid.uuid4().hex[:10]}"
+def vhost(prefix="bench", timeout=10):
+    """A fresh vhost with the services' event exchanges (``timeout``: the management API's,
+    generous when the broker is shared with test suites)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     api, auth = infra.RABBIT_API, infra.RABBIT_ADMIN
-    requests.put(f"{api}/vhosts/{name}", auth=auth, timeout=10).raise_for_status()
-    requests.put(f"{api}/permissions/{name}/{auth[0]}", auth=auth, timeout=10,
+    requests.put(f"{api}/vhosts/{name}", auth=auth, timeout=timeout).raise_for_status()
+    requests.put(f"{api}/permissions/{name}/{auth[0]}", auth=auth, timeout=timeout,
                  json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
     uri = f"amqp://{auth[0]}:{auth[1]}@{infra.RABBIT_HOST}:{infra.RABBIT_PORT}/{name}"
     with Connection(uri) as conn:
         for service in ("organization", "deeds", "activities", "notifications"):
             Exchange(f"{service}.events", type="topic", durable=True)(conn.channel()).declare()
     return name, uri
+
+
+def run_service(workdir, config):
+    """``nameko run`` of the notifications service with ``config``, as operators run it."""
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("nameko")), "run", "--config",
+         str(workdir / "config.yaml"), "services.notifications.service"], cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=open(workdir / "service.log", "wb"))
+
+
+def tear_down(service, server, vhost_name, engine):
+    """The service process, the local server it sent to, the vhost, the engine."""
+    service.terminate()
+    service.wait(timeout=30)
+    server.stop()
+    requests.delete(f"{infra.RABBIT_API}/vhosts/{vhost_name}", auth=infra.RABBIT_ADMIN,
+                    timeout=60)
+    engine.dispose()
 
 
 def consuming(vhost_name, queue):
@@ -155,13 +177,9 @@ def main(argv=None):
     config = {"AMQP_URI": uri, "DATABASE_URL": DATABASE, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
               "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port,
               "SMTP_FROM": "noreply@xny.example.cn", "NOTIFY_BASE_URL": "https://gonghui.example.cn",
-              "DISPATCH_POLL_SECONDS": 0.5,
+              "DISPATCH_POLL_SECONDS": 0.5, "SECRETS_KEY": SECRETS_KEY,
               "LOGGING": {"version": 1, "root": {"level": "WARNING"}}}
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    service = subprocess.Popen(
-        [str(Path(sys.executable).with_name("nameko")), "run", "--config",
-         str(workdir / "config.yaml"), "services.notifications.service"], cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=open(workdir / "service.log", "wb"))
+    service = run_service(workdir, config)
     report = {}
     try:
         queues = [handler_queue_name("organization", "regulation_issued", "notifications",
@@ -210,12 +228,7 @@ def main(argv=None):
                             "new_deliveries": count(engine, "SELECT count(*) FROM deliveries")
                             - deliveries, "emails": smtp.count()}
     finally:
-        service.terminate()
-        service.wait(timeout=30)
-        smtp.stop()
-        requests.delete(f"{infra.RABBIT_API}/vhosts/{vhost_name}", auth=infra.RABBIT_ADMIN,
-                        timeout=30)
-        engine.dispose()
+        tear_down(service, smtp, vhost_name, engine)
     inbox, mail, replay = report["inbox"], report["smtp"], report["replay"]
     mib = 1024
     print(f"notifications fan-out ({os.cpu_count()} cores; service: nameko run, default config)")
