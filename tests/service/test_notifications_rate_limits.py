@@ -159,3 +159,28 @@ def test_a_backlog_is_split_into_messages_within_each_vendors_size_limit(
             len(items) for items in carried_items(
                 robots.received[f"{channel}:big"],
                 wecom_text if channel == "wecom" else dingtalk_text))
+
+
+def test_a_webhook_subscription_keeps_its_own_rate(
+        start_service, rpc, amqp_uri, databases, notifications_config, robots):  # noqa: F811
+    url = databases["notifications"]
+    start_replicas(start_service, notifications_config)
+    secret = "whsec-0123456789abcdef"
+    with rpc() as proxy:
+        sub = proxy.notifications.subscribe_webhook(
+            name="审计系统", url=robots.hook_url("slow", secret), secret=secret,
+            event_types=["deeds.report_overdue"], rate_limit=3)  # 3 per 2 s, not the default
+        assert sub["rate_limit"] == 3
+    publish_many(amqp_uri, overdue_envelopes(8))
+    wait_for(lambda: scalar(url, "SELECT count(*) FROM deliveries WHERE channel = 'webhook' "
+                                 "AND status = 'sent'") == 8, 40, "the eight webhook calls")
+    got = robots.received["hook:slow"]
+    assert sorted(g["body"]["data"]["item_id"] for g in got) == list(range(1, 9))  # not merged
+    assert robots.refused == []
+    # One token of burst, refilled twice per 2 s: the eight calls span at least 7 s.
+    sent = rows(url, "SELECT sent_at, held_reason, attempts FROM deliveries "
+                     "WHERE channel = 'webhook' ORDER BY sent_at")
+    assert (sent[-1]["sent_at"] - sent[0]["sent_at"]).total_seconds() >= 7 * 1.0 - 0.1
+    assert all(r["attempts"] == 1 for r in sent)
+    assert {r["held_reason"] for r in sent} >= {
+        f"rate_limit: webhook subscription {sub['id']}, 3/2s"}
