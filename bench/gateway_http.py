@@ -491,6 +491,46 @@ class Bench:
                         f"{figures['p99']:7.2f} ms errors {figures['errors']}"
                         + (f" ({figures['why'][:200]})" if figures["why"] else ""))
 
+    def table_counters(self):
+        """Scans and updated rows per table of the gateway's database, and its commits."""
+        with self.gateway_engine.connect() as conn:
+            tables = {row.relname: (row.scans, row.updated) for row in conn.execute(text(
+                "SELECT relname, coalesce(seq_scan, 0) + coalesce(idx_scan, 0) AS scans, "
+                "n_tup_upd AS updated FROM pg_stat_user_tables"))}
+            commits = conn.scalar(text("SELECT xact_commit FROM pg_stat_database "
+                                       "WHERE datname = current_database()"))
+        return tables, commits
+
+    def database_work(self, seconds=5):
+        """What the gateway asks of its own database per request, at 1 client: table scans
+        (each a statement reading that table, or one side of a join) and updated rows, from
+        PostgreSQL's statistics before and after a wrk run. A backend sends its counters at
+        most once a second and all of them together, so a window's edges shift but its
+        ratios hold: the figures are per account lookup, which every request makes exactly
+        once (``accounts.session_account``)."""
+        lines = ["the gateway's own database per request, at 1 client (pg_stat_user_tables "
+                 "and pg_stat_database of its database, per account lookup = per request; "
+                 "scans = seq + index scans)"]
+        for endpoint in ("me", "read", "write"):
+            activities = (self.fresh_activities(self.args.max_rate * seconds)
+                          if endpoint == "write" else None)
+            time.sleep(1.5)
+            tables, commits = self.table_counters()
+            figures = self.http_load(endpoint, 1, seconds, activities)
+            time.sleep(1.5)
+            after, commits_after = self.table_counters()
+            lookups = after["accounts"][0] - tables["accounts"][0]
+            if lookups <= 0:
+                lines.append(f"  {endpoint:<5}: no statistics arrived")
+                continue
+            used = {name: ((after[name][0] - scans) / lookups, (after[name][1] - upd) / lookups)
+                    for name, (scans, upd) in tables.items() if after[name] != (scans, upd)}
+            lines.append(f"  {endpoint:<5} ({figures['requests']} requests, {lookups} counted): "
+                         f"{(commits_after - commits) / lookups:.2f} commits; " + ", ".join(
+                             f"{name} {scans:.2f} scans" + (f" {upd:.2f} updated" if upd else "")
+                             for name, (scans, upd) in sorted(used.items())))
+        return lines
+
     def profile(self, seconds, rate=250):
         """py-spy on the gateway while wrk loads it, per endpoint and number of clients."""
         spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
@@ -635,6 +675,7 @@ def main():
         bench.setup()
         bench.run()
         print(bench.report(started), flush=True)
+        print("\n" + "\n".join(bench.database_work()), flush=True)
         if args.profile:
             print("\n" + "\n".join(bench.profile(args.profile)), flush=True)
     finally:
