@@ -184,6 +184,8 @@ def test_missing_checkups_are_for_the_units_officers_only(directory, rpc):
     assert missing(Actor("officer", chair["employee_no"])) == expected
     assert missing(Actor("officer", company_chair["employee_no"])) == expected  # above it
     assert missing(Actor("admin", "1")) == expected
+    assert missing(Actor("auditor", "A0001")) == expected  # reads everything, writes nothing
+    assert missing(Actor("service", "token-7")) == expected  # a token the gateway scoped
     for actor, unit_id in [(Actor("officer", chair["employee_no"]), units["XNY-QN"]),
                            (Actor("officer", former["employee_no"]), plant),
                            (Actor("member", plain["employee_no"]), plant),

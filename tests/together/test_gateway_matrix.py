@@ -405,11 +405,9 @@ CASES = {
 # to a caller the gateway let through), nothing fails (5xx), and a read answers 200 (the
 # world holds every record the reads name). Where a service still refuses a caller the
 # gateway lets through, the service is wrong per issue 12 and the pair is listed here until
-# it is mended (the test fails as soon as it is, to take it off): activities'
-# missing_checkups admits only officers and administrators (services/activities/
-# checkups.py, _require_officer), not the auditor, who reads everything, nor API tokens.
-SERVICE_STILL_REFUSES = {("activities_missing_checkups", caller)
-                         for caller in ("auditor", "token_read", "token_write")}
+# it is mended (the test fails as soon as it is, to take it off). None left: activities'
+# missing_checkups, which refused the auditor and API tokens, admits them.
+SERVICE_STILL_REFUSES = set()
 
 
 # An officer inside their subtree naming, through a second argument, a unit or a member
