@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from werkzeug.routing import Map, Rule
 
+from gonghui.schemas import Page
 from services.gateway.policy import READ, WRITE, Action
 
 API_PREFIX = "/api/v1"
@@ -105,9 +106,13 @@ def url_map(routes):
 
 def check_table(routes):
     """The table's own consistency, raised at import: one route per method and path, one
-    name per route, a path argument each RPC can take."""
+    name per route, a path argument each RPC can take, and a paged route calling a list
+    RPC (its arguments a :class:`gonghui.schemas.Page`: it answers the total)."""
     seen, names = set(), set()
     for route in routes:
+        if route.paged and not (route.args is not None and issubclass(route.args, Page)):
+            raise ValueError(f"route {route.method} {route.rule} is paged but {route.rpc} "
+                             "is no list RPC (its arguments do not derive from Page)")
         key = (route.method, route.rule)
         if key in seen:
             raise ValueError(f"route {route.method} {route.rule} declared twice")

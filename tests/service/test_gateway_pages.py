@@ -6,16 +6,19 @@ to the total, which no page changes; the total is the number of rows the filters
 counted here straight from each service's database; a filter changes it. The RPCs behind
 the routes answer as before without ``with_total``."""
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
 from deploy.demo import deeds as demo_deeds
 from gonghui.actor import Actor
-from gonghui.schemas import Page
+from gonghui.audit import AuditHistory, AuditQuery
 from services.activities.service import ActivitiesService
 from services.deeds.service import DeedsService
+from services.gateway.policy import AUDIT
 from services.gateway.routes import ROUTES
+from services.gateway.routing import Route, check_table
 from services.notifications.service import NotificationsService
 from tests.service.test_gateway_access import (  # noqa: F401 - stack is a fixture
     admin_session,
@@ -33,9 +36,8 @@ from tests.support.notifications import scalar as count
 API = "/api/v1"
 CHAIR, ME, COLLEAGUE, LEAVER = "XN0007", "XN0012", "XN0011", "XN0013"  # of 机关工会 (XNY-JG)
 MAY = date(2021, 5, 10)
-# Paged routes with a path argument: the objections are walked in the test that raises
-# them; the deeds audit trail is not a list RPC (see the last test).
-NEEDS_A_RECORD = {"/notices/<int:notice_id>/objections", "/audit/deeds/<entity_type>/<entity_id>"}
+# The paged route with a path argument: walked in the test that raises the objections.
+NEEDS_A_RECORD = {"/notices/<int:notice_id>/objections"}
 SUBTREE = """WITH RECURSIVE below(id) AS (SELECT CAST(:unit AS integer)
              UNION ALL SELECT u.id FROM units u JOIN below ON u.parent_id = below.id)"""
 
@@ -274,9 +276,9 @@ def test_objections_and_supervision_walk_to_their_totals(deeds_stack, rpc,  # no
         "status = 'open'", u=jjfd)
 
 
-@pytest.mark.xfail(strict=True, reason="GET /audit/deeds/... is paged but deeds.audit_history "
-                   "answers one object (AuditHistory, with its own total), like the other "
-                   "services' audit routes: routes/deeds.py should say result=AuditHistory "
-                   "and not paged")
-def test_every_paged_route_calls_a_paged_rpc():
-    assert [r.rpc for r in ROUTES if r.paged and not issubclass(r.args, Page)] == []
+def test_a_paged_route_must_call_a_list_rpc():
+    one = Route("GET", "/audit/x/<entity_type>/<entity_id>", "deeds.audit_history", AUDIT,
+                args=AuditQuery, result=AuditHistory, paged=True)
+    with pytest.raises(ValueError, match="no list RPC"):
+        check_table([one])
+    assert check_table([replace(one, paged=False)]) == [replace(one, paged=False)]
