@@ -275,7 +275,14 @@ SENT_DETAIL = {"email": "accepted by the SMTP server", "wecom": "robot answered 
 def send_one(engine, senders, settings, now=None, on_disabled=None, flush=False):
     """Claim one due row (with the rest of its member's digest, or what else waits for its
     robot), send it, record it; or, when its robot or webhook has no token, let it wait.
-    Returns False when nothing was due."""
+    Returns False when nothing was due (or what was is another sender's to merge)."""
+    try:
+        return _send_one(engine, senders, settings, now, on_disabled, flush)
+    except throttle.BucketBusy:
+        return False  # rolled back, the rows untouched: see throttle.BucketBusy
+
+
+def _send_one(engine, senders, settings, now, on_disabled, flush):
     now = now or datetime.now(UTC)
     with Session(engine) as session, session.begin():
         claimed = _claim(session, now, flush=flush)
@@ -289,7 +296,7 @@ def send_one(engine, senders, settings, now=None, on_disabled=None, flush=False)
             limit = throttle.limit_for(session, settings, row.channel, row.target)
             wait = throttle.take(session, limit)
             if wait is not None:
-                throttle.defer(session, limit, wait, [row.id])
+                throttle.defer(session, limit, wait)
                 return True
             if row.channel in throttle.ROBOT_CHANNELS:
                 message = merging.pack(row.channel,

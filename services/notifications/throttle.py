@@ -79,12 +79,16 @@ def limit_for(session, settings, channel, target):
 
 @dataclass(frozen=True)
 class Wait:
-    """No token: the next one is there ``until``. ``holder_merges``: another sender holds
-    the bucket and takes what else is due with its token, so only the caller's own rows
-    wait."""
+    """No token: the next one is there ``until``."""
 
     until: datetime
-    holder_merges: bool = False
+
+
+class BucketBusy(Exception):
+    """Another sender holds the bucket: it is spending the token there is, and merges
+    what else is due for the robot. The caller lets go of what it claimed (rolls back),
+    untouched, and looks again after a pause: had it waited for the lock, or set its rows
+    to wait, the holder could not have merged them."""
 
 
 def _next_token(limit, tokens, refilled_at, now):
@@ -99,13 +103,11 @@ def _next_token(limit, tokens, refilled_at, now):
 def take(session, limit):
     """Take one token from the limit's bucket. Returns None when one was taken (the
     bucket's row lock is held until the caller's transaction ends), else a :class:`Wait`
-    (database time).
+    (database time); raises :class:`BucketBusy` when another sender holds it.
 
     Only a sender that takes a token locks the bucket: one that finds none in the bucket
-    as last committed waits without locking, and one that finds it locked does not wait
-    for the lock (the holder is spending the token; the next is one refill on, the same
-    moment for every sender that asks, so what waits for the robot becomes due together)
-    and so holds no delivery the holder would have merged."""
+    as last committed waits without locking (every one that asks finds the same moment,
+    so what waits for the robot becomes due together)."""
     key = (B.c.channel == limit.channel, B.c.target == limit.target)
     session.execute(pg_insert(B).values(channel=limit.channel, target=limit.target,
                                         tokens=CAPACITY, refilled_at=func.clock_timestamp())
@@ -117,10 +119,7 @@ def take(session, limit):
         return Wait(next_at)
     locked = session.execute(state.with_for_update(skip_locked=True)).one_or_none()
     if locked is None:
-        after = committed_at + timedelta(
-            seconds=(2 - committed_tokens) / limit.refill_per_second)
-        return Wait(after if after > now else now + timedelta(seconds=limit.interval),
-                    holder_merges=True)
+        raise BucketBusy(limit.reason())
     tokens, next_at = _next_token(limit, *locked)
     if next_at is not None:
         return Wait(next_at)
@@ -128,14 +127,11 @@ def take(session, limit):
     return None
 
 
-def defer(session, limit, wait, claimed_ids):
+def defer(session, limit, wait):
     """What waits for the next token (not an attempt: the count of attempts stays): every
     pending delivery to the limit's target due before it (rows other senders hold are
-    theirs), or only the caller's claimed rows when the bucket's holder merges the rest."""
+    theirs: they find the same moment)."""
     values = {"next_attempt_at": wait.until, "held_reason": limit.reason()}
-    if wait.holder_merges:
-        session.execute(update(D).where(D.c.id.in_(claimed_ids)).values(**values))
-        return
     waiting = select(D.c.id).where(
         D.c.channel == limit.channel, D.c.target == limit.target, D.c.status == "pending",
         D.c.next_attempt_at < wait.until).with_for_update(skip_locked=True)
