@@ -41,7 +41,10 @@ def person(db, account, day=None):
         DirectoryMember.employee_no == account.employee_no))
     in_union = member is not None and (member.joined_on is None or member.joined_on <= day) and (
         member.left_on is None or member.left_on > day)
-    offices = directory.officer_units(db, account.employee_no, day, OFFICE_ROLES)
+    # The member's roles from the row just read (not officer_units, which reads it again).
+    offices = {unit_id for unit_id, role in directory.roles_on(
+        db, [member.member_id], day).get(member.member_id, ()) if role in OFFICE_ROLES
+    } if in_union else set()
     return Principal("person", account.employee_no,
                      member.member_id if in_union else None,
                      member.unit_id if in_union else None,

@@ -247,6 +247,32 @@ def test_sessions_are_stored_hashed_and_expire_at_the_latest_after_a_week(stack)
     assert row.expires_at - datetime.now(UTC) <= accounts.SESSION_IDLE + timedelta(seconds=5)
 
 
+def test_a_session_slides_at_most_once_a_minute_and_never_past_a_week(stack, monkeypatch):
+    """Using a session moves its idle expiry forward; within a minute of the last move the
+    row is not written at all (no UPDATE, no row lock held through the request)."""
+    cookie = admin_session(stack).cookies.get("gonghui_session")
+    idle = accounts.SESSION_IDLE
+    with Session(stack["engine"]) as db:
+        row, _ = accounts.session_account(db, cookie)
+        start = row.expires_at - idle
+
+        def use(later):
+            monkeypatch.setattr(accounts, "now", lambda: start + later)
+            found = accounts.session_account(db, cookie)
+            written = found is not None and found[0] in db.dirty
+            db.commit()
+            return found and found[0].expires_at, written
+
+        assert use(timedelta(seconds=50)) == (start + idle, False)  # within the minute
+        assert use(timedelta(minutes=2)) == (start + timedelta(minutes=2) + idle, True)
+        # A login almost a week before: the week's end comes before the idle expiry would.
+        row.created_at = start + idle + timedelta(minutes=12) - accounts.SESSION_MAX
+        db.commit()
+        week_end = start + idle + timedelta(minutes=12)
+        assert use(timedelta(minutes=30)) == (week_end, True)
+        assert use(idle + timedelta(minutes=12)) == (None, False)
+
+
 def test_anyone_logged_in_sees_who_they_are_and_logs_out(stack):
     """Someone who is neither a member nor an officer (a member who has left, a platform
     account) can still ask who they are and log out."""
