@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from gonghui.clock import today
 from gonghui.errors import Forbidden, NotFound, ServiceTimeout
-from services.deeds.rules import period_of, period_start
 from services.gateway.pages import layout, render
 from services.gateway.pages.i18n import N_
 
@@ -46,8 +45,9 @@ def completion_rows(figures):
 
 
 def missing_reports(ledger_rows, day):
-    """Open items that owe this month's report (created before the month) and have none."""
-    period, start = period_of(day), period_start(period_of(day))
+    """Open items that owe this month's report (created before the month) and have none.
+    (A report's period is deeds' "YYYY-MM"; the gateway imports no service's rules.)"""
+    period, start = f"{day.year:04d}-{day.month:02d}", day.replace(day=1)
     return [row for row in ledger_rows if row["status"] == "open"
             and row["created_on"] < start.isoformat()
             and (row.get("last_report_period") or "") < period]
