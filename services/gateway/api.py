@@ -89,6 +89,21 @@ def _unit_of(source, args, exchange):
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _units_named(source, args, exchange):
+    """The units a source of ``also`` names: one, or one per entry of a list argument."""
+    if source.where not in ("each_unit", "each_member_unit"):
+        unit_id = _unit_of(source, args, exchange)
+        return [] if unit_id is None else [unit_id]
+    entries = args.get(source.name) or []
+    named = [e.get(source.field) for e in entries if isinstance(e, dict)]
+    named = [n for n in named if isinstance(n, int) and not isinstance(n, bool)]
+    if source.where == "each_unit":
+        return named
+    # Members the read model does not know are left to the service (it answers NotFound).
+    return [known.unit_id for known in (exchange.db.get(directory.DirectoryMember, n)
+                                        for n in named) if known is not None]
+
+
 def _units_from(db, unit_id):
     """The unit and the units above it, nearest first (from the read model)."""
     return tuple(directory.ancestor_ids(db, unit_id))
@@ -170,13 +185,11 @@ def run(route, values, exchange):
     except NotFound:
         raise Refused(404, "not found") from None
     decision = decide(exchange.principal, route.action, target)
-    for source in route.also:
+    for unit_id in (u for source in route.also for u in _units_named(source, args, exchange)):
         if not decision.allowed:
             break
-        unit_id = _unit_of(source, args, exchange)
-        if unit_id is not None:
-            more = Target(_units_from(exchange.db, unit_id))
-            decision = decide(exchange.principal, route.action, more)
+        decision = decide(exchange.principal, route.action,
+                          Target(_units_from(exchange.db, unit_id)))
     if not decision.allowed:
         raise Refused(decision.status, decision.reason)
     fill_self(route, args, exchange.principal)

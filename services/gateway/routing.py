@@ -49,6 +49,18 @@ def member_unit(name):
     return From("member_unit", name)
 
 
+def each_unit(name, field):
+    """The units the field ``field`` of each entry of the list argument ``name`` names (a
+    meeting's tasks' owner units)."""
+    return From("each_unit", name, field=field)
+
+
+def each_member_unit(name, field):
+    """The units of the members the field ``field`` of each entry of the list argument
+    ``name`` names (an election's committee seats)."""
+    return From("each_member_unit", name, field=field)
+
+
 @dataclass(frozen=True)
 class Route:
     method: str

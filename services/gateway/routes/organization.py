@@ -4,7 +4,16 @@ exports, and its audit trail."""
 
 from gonghui.audit import AuditHistory, AuditQuery
 from services.gateway.policy import ADMIN, AUDIT, MEMBERS, OFFICE, PERSONAL
-from services.gateway.routing import arg, lookup, member_unit, path, read, write
+from services.gateway.routing import (
+    arg,
+    each_member_unit,
+    each_unit,
+    lookup,
+    member_unit,
+    path,
+    read,
+    write,
+)
 from services.organization import schemas as s
 
 UNITS, MEMBERS_TAG, TERMS, WORK, RULES = ("units", "members", "terms", "gatherings",
@@ -85,7 +94,8 @@ ROUTES = [
          scope="unit_id", args=s.TermsDueQuery, result=s.TermDueOut, paged=True, tag=TERMS,
          summary="Terms of the subtree ending soon"),
     write("POST", "/units/<int:unit_id>/elections", "organization.record_election", OFFICE,
-          unit=path("unit_id"), args=s.RecordElection, result=s.ElectionOut, status=201,
+          unit=path("unit_id"), also=(each_member_unit("committee", "member_id"),),
+          args=s.RecordElection, result=s.ElectionOut, status=201,
           tag=TERMS, summary="Record an election (换届) and the committee elected"),
     # ------------------------------------------------------------ trainings, visits, meetings
     write("POST", "/trainings", "organization.record_training", OFFICE,
@@ -94,13 +104,15 @@ ROUTES = [
     read("/trainings", "organization.list_trainings", MEMBERS, args=s.ListTrainings,
          result=s.TrainingOut, paged=True, tag=WORK, summary="Trainings"),
     write("POST", "/units/<int:unit_id>/field-visits", "organization.record_field_visit",
-          OFFICE, unit=path("unit_id"), args=s.RecordFieldVisit, result=s.FieldVisitOut,
+          OFFICE, unit=path("unit_id"), also=(each_unit("actions", "owner_unit_id"),),
+          args=s.RecordFieldVisit, result=s.FieldVisitOut,
           status=201, tag=WORK, summary="Record a field visit (调研) and its follow-ups"),
     read("/field-visits", "organization.list_field_visits", OFFICE, unit=arg("unit_id"),
          scope="unit_id", args=s.ListByUnit, result=s.FieldVisitOut, paged=True, tag=WORK,
          summary="Field visits of a unit"),
     write("POST", "/units/<int:unit_id>/meetings", "organization.record_meeting", OFFICE,
-          unit=path("unit_id"), args=s.RecordMeeting, result=s.MeetingOut, status=201,
+          unit=path("unit_id"), also=(each_unit("tasks", "owner_unit_id"),),
+          args=s.RecordMeeting, result=s.MeetingOut, status=201,
           tag=WORK, summary="Record a meeting and its tasks"),
     read("/meetings", "organization.list_meetings", OFFICE, unit=arg("unit_id"),
          scope="unit_id", args=s.ListByUnit, result=s.MeetingOut, paged=True, tag=WORK,
