@@ -138,7 +138,9 @@ def _demo_logins(proxy):
 
 
 def _print_gateway(gateway_url, logins):
-    print(f"\nThe API (the web pages come later): {gateway_url}/api/v1/docs, its reference;"
+    print(f"\nIn a browser: {gateway_url}/ (工作台 for officers, a member's own page; log in "
+          "with a login below)"
+          f"\nThe API: {gateway_url}/api/v1/docs, its reference;"
           f"\n  the OpenAPI document {gateway_url}/api/v1/openapi.json")
     if logins is None:
         print("Demo logins: not set — this stack was started without DEMO_LOGINS=true, so the "

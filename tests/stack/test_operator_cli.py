@@ -484,3 +484,13 @@ def test_help_lists_every_command_and_every_choice(capsys):
     for name in commands:
         assert f"  gonghui {name}" in text
     assert "GONGHUI_AMQP_URI" in text
+
+
+def test_up_says_where_the_pages_and_the_api_are_and_who_logs_in(capsys):
+    logins = [{"role": "grassroots-union chair", "login": "XN0007", "name": "黄志强",
+               "what": "机关工会主席", "password": "Gonghui-demo-2021"}]
+    cli._print_gateway("http://127.0.0.1:8100", logins)
+    printed = capsys.readouterr().out
+    assert "In a browser: http://127.0.0.1:8100/ " in printed
+    assert "http://127.0.0.1:8100/api/v1/docs" in printed and "come later" not in printed
+    assert "XN0007  黄志强（机关工会主席）" in printed and "Gonghui-demo-2021" in printed
