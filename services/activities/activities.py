@@ -216,6 +216,17 @@ def list_signups(work, activity_id):
     return out
 
 
+def member_signups(work, member_id, limit, offset):
+    """A member's own sign-ups (a member reads only their own)."""
+    member = directory.member(work.db, member_id)
+    _check_self_service(work, member)
+    return queries.member_signups(work.db, member.member_id, limit, offset).map(
+        lambda row: {**_signup_out(work.db, row[0], member,
+                                   row[2] + 1 if row[0].status == "waitlisted" else None),
+                     "activity_name": row[1].name, "starts_at": row[1].starts_at,
+                     "place": row[1].place, "activity_status": row[1].status})
+
+
 # ------------------------------------------------------------------ the day before
 
 

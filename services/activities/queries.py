@@ -5,6 +5,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from gonghui.errors import NotFound, get_or_not_found
 from gonghui.paging import select_page
@@ -141,6 +142,20 @@ def signed_up(session, activity_id):
     return session.scalars(select(Signup).where(
         Signup.activity_id == activity_id,
         Signup.status.in_(("confirmed", "waitlisted"))).order_by(Signup.seq)).all()
+
+
+def member_signups(session, member_id, limit, offset):
+    """A member's confirmed and waiting sign-ups, the latest activity first, each with its
+    place on the waiting list (how many waiting signed up before it, plus one)."""
+    earlier = aliased(Signup)
+    ahead = select(func.count()).where(
+        earlier.activity_id == Signup.activity_id, earlier.status == "waitlisted",
+        earlier.seq < Signup.seq).scalar_subquery()
+    query = (select(Signup, Activity, ahead).join(Activity, Activity.id == Signup.activity_id)
+             .where(Signup.member_id == member_id,
+                    Signup.status.in_(("confirmed", "waitlisted")))
+             .order_by(Activity.starts_at.desc(), Signup.id))
+    return select_page(session, query, limit, offset, fetch="execute")
 
 
 def confirmed(session, activity_id):

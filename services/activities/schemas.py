@@ -133,6 +133,10 @@ class MemberSignup(ActivityId):
     member_id = Id(required=True)
 
 
+class MemberSignups(Page):
+    member_id = Id(required=True)
+
+
 class RecordAttendance(ActivityId):
     member_ids = MemberIds(required=True)
 
@@ -312,6 +316,15 @@ class SignupOut(Schema):
     seq = fields.Integer()
     waitlist_position = fields.Integer(allow_none=True)
     signed_up_at = fields.AwareDateTime(format="iso")
+
+
+class MySignupOut(SignupOut):
+    """A member's sign-up with the activity it is for."""
+
+    activity_name = fields.String()
+    starts_at = fields.AwareDateTime(format="iso")
+    place = fields.String(allow_none=True)
+    activity_status = fields.String()
 
 
 class CancelSignupOut(Schema):

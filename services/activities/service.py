@@ -183,6 +183,13 @@ class ActivitiesService(directory.tree_handlers(org_events), kit.DailyTimer, kit
         """Confirmed and waiting sign-ups in arrival order, with waiting-list positions."""
         return activities.list_signups(self, activity_id)
 
+    @rpc(args=s.MemberSignups, result=s.MySignupOut, many=True,
+         actors=(*OFFICE_READS, "member"), errors=(NotFound, Forbidden))
+    def member_signups(self, member_id, limit, offset):
+        """A member's confirmed and waiting sign-ups with their activities and waiting-list
+        places, the latest first; a member reads only their own."""
+        return activities.member_signups(self, member_id, limit, offset)
+
     # ------------------------------------------------------------ attendance and recurring sessions
 
     @rpc(args=s.RecordAttendance, result=s.AttendanceOut, writes=True,

@@ -49,6 +49,7 @@ BAD_INPUT = {
     "sign_up": ({"activity_id": 1, "member_id": None}, "member_id"),
     "cancel_signup": ({"activity_id": 1, "member_id": 1.5}, "member_id"),
     "list_signups": ({"activity_id": True}, "activity_id"),
+    "member_signups": ({"member_id": 1, "limit": 0}, "limit"),
     "record_attendance": ({"activity_id": 1, "member_ids": []}, "member_ids"),
     "list_attendance": ({"activity_id": -3}, "activity_id"),
     "record_amount_raised": ({"activity_id": 1, "amount_raised": "-5"}, "amount_raised"),
@@ -79,6 +80,7 @@ REFUSED = [
                          "organiser_unit_id": 1}, Conflict),
     ("sign_up", {"activity_id": 1, "member_id": 99999}, NotFound),
     ("sign_up", {"activity_id": 2, "member_id": 1}, Forbidden),  # women only; XN0001 is male
+    ("member_signups", {"member_id": 99999}, NotFound),
     ("record_attendance", {"activity_id": 1, "member_ids": [1]}, Conflict),  # not held yet
     ("record_amount_raised", {"activity_id": 1, "amount_raised": "10"}, Conflict),
     ("missing_checkups", {"year": 2026, "unit_id": 1}, Forbidden),  # no officer role

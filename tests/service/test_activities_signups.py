@@ -175,7 +175,14 @@ def test_a_member_signs_up_only_themselves(directory, rpc):
             mine.activities.sign_up(activity_id=activity["id"], member_id=other["id"])
         assert mine.activities.sign_up(activity_id=activity["id"],
                                        member_id=me["id"])["status"] == "confirmed"
+        # They read their own sign-ups, not another member's.
+        assert [s["activity_id"] for s in mine.activities.member_signups(
+            member_id=me["id"])] == [activity["id"]]
+        with pytest.raises(Forbidden):
+            mine.activities.member_signups(member_id=other["id"])
         mine.activities.cancel_signup(activity_id=activity["id"], member_id=me["id"])
+        assert mine.activities.member_signups(member_id=me["id"], with_total=True) == {
+            "items": [], "total": 0}
 
 
 def test_attendance_not_signups_is_what_counts(directory, subscribe):

@@ -94,6 +94,15 @@ def test_members_sign_themselves_up_and_the_office_sees_the_list(site, databases
     waiting = second.post(signups, json={"member_id": members[SECOND]["id"]})
     assert waiting.status_code == 201, waiting.text
     assert (waiting.json()["status"], waiting.json()["waitlist_position"]) == ("waitlisted", 1)
+    # Each sees their own sign-ups with the activity, a page with its total; not another's.
+    theirs = {who: client.get("/api/v1/me/signups").json() for who, client in (
+        ("first", first), ("second", second))}
+    assert [(i["activity_id"], i["status"], i["waitlist_position"], i["activity_name"])
+            for i in theirs["second"]["items"]] == [(activity, "waitlisted", 1, "心理健康讲座")]
+    assert theirs["second"]["total"] == 1
+    assert [(i["status"], i["waitlist_position"]) for i in theirs["first"]["items"]] == [
+        ("confirmed", None)]
+    problem(second.get(f"/api/v1/me/signups?member_id={members[FIRST]['id']}"), 403)
     # A member outside the audience is refused by activities (403), and nothing is written.
     outsider = person_session(site, admin, OUTSIDER)
     problem(outsider.post(signups, json={}), 403)
@@ -115,6 +124,9 @@ def test_members_sign_themselves_up_and_the_office_sees_the_list(site, databases
     assert withdrawn.json()["promoted_member_id"] == members[SECOND]["id"]
     assert [(s["member_id"], s["status"]) for s in chair.get(signups).json()] == [
         (members[SECOND]["id"], "confirmed")]
+    assert first.get("/api/v1/me/signups").json()["total"] == 0
+    assert [(i["status"], i["waitlist_position"]) for i in second.get(
+        "/api/v1/me/signups").json()["items"]] == [("confirmed", None)]
     # The audit trail of the activity names the members as themselves.
     trail = admin.get(f"/api/v1/audit/activities/activity/{activity}?limit=10")
     assert trail.status_code == 200, trail.text

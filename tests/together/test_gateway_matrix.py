@@ -349,6 +349,7 @@ CASES = {
     "activities_list_signups": _record("activity_id", "activity"),
     "activities_sign_up": _mine("member_id", path=_activity_path),
     "activities_cancel_signup": _mine("member_id", "query", path=_activity_path),
+    "activities_member_signups": _mine("member_id", "query"),
     "activities_list_attendance": _record("activity_id", "activity"),
     "activities_record_attendance": _record("activity_id", "activity"),
     # recurring sessions

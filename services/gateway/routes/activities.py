@@ -65,6 +65,9 @@ ROUTES = [
           self_member="member_id", args=s.MemberSignup, result=s.SignupOut, status=201,
           tag=SIGNUPS, summary="Sign me up (confirmed while places are left, else on the "
           "waiting list)"),
+    read("/me/signups", "activities.member_signups", SELF, self_member="member_id",
+         args=s.MemberSignups, result=s.MySignupOut, paged=True, tag=SIGNUPS,
+         summary="My sign-ups, confirmed and waiting (with my place), the latest first"),
     write("DELETE", "/activities/<int:activity_id>/signups/me", "activities.cancel_signup",
           SELF, self_member="member_id", args=s.MemberSignup, result=s.CancelSignupOut,
           tag=SIGNUPS, summary="Withdraw my sign-up (the first waiting gets my place)"),
