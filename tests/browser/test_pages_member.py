@@ -32,6 +32,18 @@ def test_a_member_sees_their_own_home_on_a_phone(site, browser):
     idea = api.post("/api/v1/ideas", json={"title": "夜班职工热餐", "description": "倒班无热餐",
                                           "focus_area": "conditions"})
     assert idea.status_code == 201, idea.text
+    # An activity of their union's, which they sign up for (as themselves, over the API).
+    chair = Client(base)
+    assert chair.post("/api/v1/session", json={"login": "XN0007", "password": site[
+        "password"]}).status_code == 201
+    jg = site["units"]["XNY-JG"]["id"]
+    lecture = chair.post("/api/v1/activities", json={
+        "kind": "lecture", "name": "秋季心理健康讲座", "organiser_unit_id": jg,
+        "starts_at": "2021-09-10T14:00:00+08:00", "ends_at": "2021-09-10T16:00:00+08:00",
+        "capacity": 30, "audience": "subtree", "audience_unit_id": jg})
+    assert lecture.status_code == 201, lecture.text
+    signed = api.post(f"/api/v1/activities/{lecture.json()['id']}/signups", json={})
+    assert signed.status_code == 201 and signed.json()["status"] == "confirmed", signed.text
     browser.open(**PHONE)
     assert log_in(browser, base, MEMBER, site["password"])["url"] == f"{base}/"
     assert browser.text(selector="h1") == "我的主页"
@@ -49,6 +61,10 @@ def test_a_member_sees_their_own_home_on_a_phone(site, browser):
     shown = browser.texts(selector="#my-ideas li")
     assert [i["title"] for i in mine] == ["夜班职工热餐"]
     assert len(shown) == 1 and "夜班职工热餐" in shown[0] and "已提交" in shown[0]
+    assert [i["activity_name"] for i in api.get("/api/v1/me/signups").json()["items"]] == [
+        "秋季心理健康讲座"]
+    signups = browser.texts(selector="#my-signups li")
+    assert len(signups) == 1 and "秋季心理健康讲座" in signups[0] and "已报名" in signups[0]
     # A phone's width: nothing wider than the screen.
     assert browser.evaluate(expression="document.documentElement.scrollWidth") <= PHONE[
         "width"]

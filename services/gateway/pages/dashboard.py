@@ -90,9 +90,10 @@ def member_home(visit, day):
     try:
         activities = visit.get("activities_list_activities", status="scheduled",
                                date_from=day.isoformat(), limit=10)["items"]
+        signups = visit.get("activities_member_signups", limit=10)["items"]
     except (ServiceTimeout, NotFound, Forbidden):
-        activities = []
-    return {"ideas": ideas, "activities": activities}
+        activities = signups = []
+    return {"ideas": ideas, "activities": activities, "signups": signups}
 
 
 def chart_data(rows, locale):
