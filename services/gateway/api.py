@@ -73,20 +73,29 @@ def gather(route, values, exchange):
     return found
 
 
+def _an_id(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _member_unit(db, member_id):
+    """The unit of a member the read model knows, else None (the service answers whether
+    they exist)."""
+    known = db.get(directory.DirectoryMember, member_id or 0)
+    return known.unit_id if known is not None else None
+
+
 def _unit_of(source, args, exchange):
     if source is None:
         return None
     if source.where == "member_unit":
-        known = exchange.db.get(directory.DirectoryMember, args.get(source.name) or 0)
-        return known.unit_id if known is not None else None
+        return _member_unit(exchange.db, args.get(source.name))
     if source.where == "lookup":
         key = args.get(source.name)
         if key is None:
             return None
         record = exchange.call(source.rpc, LOOKUP_ACTOR, {source.argument or source.name: key})
         return record.get(source.field) if isinstance(record, dict) else None
-    value = args.get(source.name)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return _an_id(args.get(source.name))
 
 
 def _units_named(source, args, exchange):
@@ -95,13 +104,11 @@ def _units_named(source, args, exchange):
         unit_id = _unit_of(source, args, exchange)
         return [] if unit_id is None else [unit_id]
     entries = args.get(source.name) or []
-    named = [e.get(source.field) for e in entries if isinstance(e, dict)]
-    named = [n for n in named if isinstance(n, int) and not isinstance(n, bool)]
-    if source.where == "each_unit":
-        return named
-    # Members the read model does not know are left to the service (it answers NotFound).
-    return [known.unit_id for known in (exchange.db.get(directory.DirectoryMember, n)
-                                        for n in named) if known is not None]
+    named = [n for e in entries if isinstance(e, dict) if (n := _an_id(e.get(source.field)))
+             is not None]
+    if source.where == "each_member_unit":
+        named = [u for n in named if (u := _member_unit(exchange.db, n)) is not None]
+    return named
 
 
 def _units_from(db, unit_id):
@@ -120,8 +127,7 @@ def target_of(route, args, exchange):
         # else is refused by fill_self, 403).
         member_id = exchange.principal.member_id
     if unit_id is None and member_id is not None:
-        known = exchange.db.get(directory.DirectoryMember, member_id)
-        unit_id = known.unit_id if known is not None else None
+        unit_id = _member_unit(exchange.db, member_id)
     if unit_id is not None:
         units = _units_from(exchange.db, unit_id)
     elif any(s is not None and args.get(s.name) is not None for s in (route.unit, route.member)):
