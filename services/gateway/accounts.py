@@ -9,7 +9,7 @@ WeCom/DingTalk callback would find the account by its employee number and call i
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -23,6 +23,7 @@ from services.gateway.models import (
     LoginAttempt,
     OneTimeCode,
     WebSession,
+    now,
 )
 
 SESSION_IDLE = timedelta(hours=8)  # a session unused this long expires
@@ -57,10 +58,6 @@ class NotAuthenticated(Forbidden):
     """Wrong or missing credentials (HTTP 401)."""
 
     http_status, problem_kind = 401, "not-authenticated"
-
-
-def now():
-    return datetime.now(UTC)
 
 
 def digest(secret):

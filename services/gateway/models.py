@@ -8,7 +8,7 @@ Every secret (password, session id, token, one-time code) is stored hashed: a co
 database lets nobody in.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -29,8 +29,15 @@ class Model(DeclarativeBase):
     pass
 
 
+def now():
+    """The gateway's clock: every time it stamps and every time it compares with (a login
+    attempt's window, a session's week) is read from it, so a host whose clock differs from
+    the database's neither locks nobody out nor ends every session at once."""
+    return datetime.now(UTC)
+
+
 def _now():
-    return mapped_column(DateTime(timezone=True), server_default=func.now())
+    return mapped_column(DateTime(timezone=True), default=now, server_default=func.now())
 
 
 class Account(Model):

@@ -320,7 +320,8 @@ def test_what_no_longer_counts_is_forgotten(stack):
             conn.execute(text(f"UPDATE {table} SET {column} = :old"), {"old": old})
         conn.execute(text("INSERT INTO idempotent_requests (caller, key, fingerprint, status, "
                           "created_at) VALUES ('person:E1', 'k', 'f', 201, :old), "
-                          "('person:E1', 'k2', 'f', 201, now())"), {"old": old})
+                          "('person:E1', 'k2', 'f', 201, :recent)"),
+                     {"old": old, "recent": datetime.now(UTC)})  # the gateway's clock
     with Session(stack["engine"]) as db:
         deleted = accounts.prune(db)
         db.commit()
